@@ -1,0 +1,160 @@
+"""Golden model of one time-multiplexed LIF core: the specification the RTL matches.
+
+A core holds ``n_neurons`` neurons, a CSR synapse table indexed by input
+axon, a profile table, and a dendritic accumulator ring of ``max_delay``
+slots per neuron. One timestep ``t`` (counting from 0) is, in this order:
+
+1. **Deliver.** Every axon event of step ``t`` is applied. For each synapse
+   ``(axon -> neuron, weight, delay)`` of the axon, ``weight`` is added to
+   slot ``(t - 1 + delay) mod max_delay`` of ``neuron``, modulo
+   ``2**acc_bits``. Because the sum wraps, the order of events (and of
+   repeated events on one axon) never changes the result.
+2. **Update.** Each neuron reads and clears slot ``t mod max_delay`` and runs
+   :func:`golden_model.lif.lif_update`. Spikes are emitted in neuron order.
+3. **Learn.** Nothing yet: plasticity attaches here.
+4. **Advance.** ``t`` becomes ``t + 1``.
+
+A synapse with delay ``d`` therefore reaches its neuron's update ``d - 1``
+steps after the event's own step: delay 1 is seen in the same step.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from .fixedpoint import wrap
+from .image import CoreImage, SynapseTable
+from .lif import lif_update
+from .params import check_int
+
+__all__ = ["SynapseTable", "CoreImage", "CoreState", "CoreRun", "step", "simulate",
+           "normalise_inputs"]
+
+
+@dataclasses.dataclass
+class CoreState:
+    """Mutable state of a core between timesteps: what the RTL holds in its memories."""
+    t: int
+    u: np.ndarray
+    v: np.ndarray
+    ref: np.ndarray
+    acc: np.ndarray  # [max_delay, n_neurons], raw acc_bits values (wrapped, signed)
+
+    @classmethod
+    def initial(cls, image):
+        p = image.params
+        return cls(t=0, u=image.u0.copy(), v=image.v0.copy(),
+                   ref=np.zeros(p.n_neurons, dtype=np.int64),
+                   acc=np.zeros((p.max_delay, p.n_neurons), dtype=np.int64))
+
+    def copy(self):
+        return CoreState(self.t, self.u.copy(), self.v.copy(), self.ref.copy(), self.acc.copy())
+
+
+@dataclasses.dataclass
+class CoreRun:
+    """What :func:`simulate` records: ``[n_steps, n_neurons]`` arrays and counters."""
+    spikes: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    sops: np.ndarray    # synaptic operations delivered per step
+    state: CoreState    # final state
+
+    @property
+    def n_spikes(self):
+        return int(self.spikes.sum())
+
+    @property
+    def n_sops(self):
+        return int(self.sops.sum())
+
+
+def deliver(state, image, axons):
+    """Apply the axon events of step ``state.t``; returns the number of SOPs."""
+    p = image.params
+    syn = image.synapses
+    axons = np.asarray(axons, dtype=np.int64)
+    if len(axons) == 0:
+        return 0
+    counts = syn.count[axons]
+    total = int(counts.sum())
+    if total == 0:
+        return 0
+    # Entry indices of every event's synapses, concatenated.
+    first = np.repeat(syn.start[axons] - np.cumsum(counts) + counts, counts)
+    entries = first + np.arange(total)
+    slot = (state.t - 1 + syn.delay[entries]) % p.max_delay
+    np.add.at(state.acc, (slot, syn.target[entries]), syn.weight[entries])
+    state.acc[:] = wrap(state.acc, p.acc_bits)
+    return total
+
+
+def update(state, image, table=None):
+    """Run every neuron's update for step ``state.t`` and advance; returns spikes."""
+    p = image.params
+    table = image.profile_table if table is None else table
+    slot = state.t % p.max_delay
+    u, v, ref, spikes = lif_update(state.u, state.v, state.ref, state.acc[slot], table,
+                                   p.state_bits, p.acc_bits)
+    state.acc[slot] = 0
+    state.u, state.v, state.ref = u, v, ref
+    state.t += 1
+    return spikes
+
+
+def step(state, image, axons, table=None):
+    """One whole timestep: deliver ``axons`` (event list, repeats allowed), update, advance.
+
+    Returns ``(spikes, sops)``; ``state`` is changed in place.
+    """
+    sops = deliver(state, image, axons)
+    spikes = update(state, image, table)
+    return spikes, sops
+
+
+def normalise_inputs(inputs, n_axons, n_steps=None):
+    """Turn inputs into a list (one per step) of int64 axon-id arrays.
+
+    Accepts a ``[T, n_axons]`` array of event counts (or booleans), or a
+    sequence of per-step axon-id lists. ``n_steps`` pads with empty steps.
+    """
+    if isinstance(inputs, np.ndarray) and inputs.ndim == 2:
+        if inputs.shape[1] != n_axons:
+            raise ValueError(f"inputs must have {n_axons} columns (n_axons), "
+                             f"not shape {inputs.shape}")
+        counts = inputs.astype(np.int64)
+        if (counts < 0).any():
+            raise ValueError("inputs must hold event counts >= 0")
+        steps = [np.repeat(np.arange(n_axons, dtype=np.int64), row) for row in counts]
+    else:
+        steps = []
+        for t, events in enumerate(inputs):
+            arr = np.asarray(list(events), dtype=np.int64).reshape(-1)
+            bad = np.flatnonzero((arr < 0) | (arr >= n_axons))
+            if len(bad):
+                raise ValueError(f"inputs[{t}] axon must be between 0 and {n_axons - 1}, "
+                                 f"not {arr[bad[0]]}")
+            steps.append(arr)
+    if n_steps is not None:
+        check_int("n_steps", n_steps, 0, 1 << 40)
+        if len(steps) > n_steps:
+            raise ValueError(f"inputs cover {len(steps)} steps, more than n_steps = {n_steps}")
+        steps += [np.zeros(0, dtype=np.int64)] * (n_steps - len(steps))
+    return steps
+
+
+def simulate(image, inputs, n_steps=None, state=None):
+    """Run the core for ``n_steps`` (default: as many as ``inputs`` has)."""
+    p = image.params
+    steps = normalise_inputs(inputs, p.n_axons, n_steps)
+    state = CoreState.initial(image) if state is None else state
+    table = image.profile_table
+    T, N = len(steps), p.n_neurons
+    spikes = np.zeros((T, N), dtype=bool)
+    us = np.zeros((T, N), dtype=np.int64)
+    vs = np.zeros((T, N), dtype=np.int64)
+    sops = np.zeros(T, dtype=np.int64)
+    for t, axons in enumerate(steps):
+        spikes[t], sops[t] = step(state, image, axons, table)
+        us[t], vs[t] = state.u, state.v
+    return CoreRun(spikes=spikes, u=us, v=vs, sops=sops, state=state)

@@ -1,0 +1,563 @@
+"""``LIFCore``: a time-multiplexed current-based LIF core, bit-exact with
+:mod:`golden_model.lif_core`.
+
+The core has three pipelines that never run at the same time:
+
+* **Delivery** (phase IDLE): an axon event reads the axon's CSR pointer
+  (``start``, ``count``); a generator walks the synapse entries one per clock;
+  each entry's weight is added to the dendritic accumulator slot
+  ``(t + delay - 1) mod D`` of its target. The read-modify-write of the
+  accumulator is one stage, and the read port is transparent to the write
+  port, so back-to-back updates of one address need no stall: one SOP per
+  clock, sustained, across axon boundaries too (the next pointer is fetched
+  while the current axon is walked).
+* **Update** (phase UPDATE, started by ``tick``): neurons are issued one per
+  clock through a five-stage datapath that reads and clears the accumulator
+  slot, decays, integrates, thresholds and resets, then writes the state back.
+  Spikes go into a FIFO in front of ``spike_out``. A neuron is issued only
+  when the FIFO has room for every neuron in flight, so backpressure stalls
+  issue, never the datapath.
+* **Access**: the ``config`` write port and the ``debug`` read port reach
+  every memory and counter, between steps.
+
+Memory map (``region``, ``addr``; values are two's complement where signed):
+
+====  ===============  ========================  ===============================
+code  region           addr                      data
+====  ===============  ========================  ===============================
+0     AXON_START       axon                      first synapse entry
+1     AXON_COUNT       axon                      number of entries
+2     SYN_TARGET       entry                     target [0:16], delay - 1 [16:24]
+3     SYN_WEIGHT       entry                     weight
+4     NEURON_PROFILE   neuron                    profile index
+5     U                neuron                    synaptic current
+6     V                neuron                    membrane voltage
+7     REFRACTORY       neuron                    refractory counter
+8     ACC              slot << neuron_bits | n   accumulator slot
+9     PROFILE          profile << 4 | field      see :class:`ProfileField`
+10    COUNTER          :class:`Counter`          32-bit counter (read only)
+====  ===============  ========================  ===============================
+"""
+
+import enum
+
+from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, fifo, memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden_model.params import CoreParams
+from . import fixedpoint as fxp
+
+__all__ = ["Region", "ProfileField", "Counter", "ConfigWrite", "DebugRead", "LIFCore",
+           "config_writes", "signed_value",
+           "axon_event_layout", "spike_event_layout", "DebugSignature"]
+
+
+class Region(enum.IntEnum):
+    AXON_START = 0
+    AXON_COUNT = 1
+    SYN_TARGET = 2
+    SYN_WEIGHT = 3
+    NEURON_PROFILE = 4
+    U = 5
+    V = 6
+    REFRACTORY = 7
+    ACC = 8
+    PROFILE = 9
+    COUNTER = 10
+
+
+class ProfileField(enum.IntEnum):
+    """Profile fields as the hardware stores them (effective values, computed by the loader)."""
+    DU = 0          # du + du_offset, 0..4096
+    DV = 1          # dv + dv_offset, 0..4096
+    VTH = 2         # unsigned, S bits
+    BIAS = 3        # bias_mant << bias_exp, signed S bits
+    RESET = 4       # ResetMode
+    V_RESET = 5     # signed S bits
+    REFRACTORY = 6  # R bits
+    WEIGHT_EXP = 7  # 0..S-1
+    FLAGS = 8       # bit 0: floor rounding, bit 1: u saturates, bit 2: v saturates
+
+
+class Counter(enum.IntEnum):
+    TIMESTEP = 0
+    SOPS = 1
+    SPIKES = 2
+    BUSY_CYCLES = 3
+    IDLE_CYCLES = 4
+    EVENTS = 5
+
+
+REGION_BITS = 4
+ADDR_BITS = 16
+DATA_BITS = 32
+FIFO_DEPTH = 16
+#: Update stages that can hold a neuron whose spike is not yet in the FIFO.
+UPDATE_STAGES = 5
+
+ConfigWrite = data.StructLayout({"region": REGION_BITS, "addr": ADDR_BITS, "data": DATA_BITS})
+DebugRead = data.StructLayout({"region": REGION_BITS, "addr": ADDR_BITS})
+
+
+def axon_event_layout(params):
+    return data.StructLayout({"axon": params.axon_bits})
+
+
+def spike_event_layout(params):
+    return data.StructLayout({"neuron": params.neuron_bits})
+
+
+class DebugSignature(wiring.Signature):
+    """Read request stream in, 32-bit response stream out (from the core's view)."""
+    def __init__(self):
+        super().__init__({
+            "req": In(stream.Signature(DebugRead)),
+            "resp": Out(stream.Signature(DATA_BITS)),
+        })
+
+
+class LIFCore(wiring.Component):
+    """A time-multiplexed LIF core with run-time configuration.
+
+    Parameters
+    ----------
+    params : CoreParams
+        Sizes and widths, fixed at elaboration.
+    memory_budget_bits : int or None
+        If given, elaboration is refused when the core's memories need more bits.
+
+    Ports
+    -----
+    axon_in : In(stream of AxonEvent)
+        Input AER events for the current step.
+    tick : In(stream, no payload)
+        Ends delivery for the current step and runs the neuron update.
+        Accepted once every offered and accepted event has been delivered.
+    spike_out : Out(stream of SpikeEvent)
+        Output spikes in neuron order, with backpressure.
+    config : In(stream of ConfigWrite)
+        Writes any memory between steps.
+    debug : DebugSignature
+        Reads any memory or counter between steps.
+    busy : Out(1)
+        High while any work is pending: the clock may be gated when low.
+    timestep : Out(32)
+        Number of completed steps.
+    """
+
+    def __init__(self, params, *, memory_budget_bits=None):
+        if not isinstance(params, CoreParams):
+            raise TypeError(f"params must be a CoreParams, not {params!r}")
+        self.params = p = params
+        self._check_fits(memory_budget_bits)
+        super().__init__({
+            "axon_in": In(stream.Signature(axon_event_layout(p))),
+            "tick": In(stream.Signature(0)),
+            "spike_out": Out(stream.Signature(spike_event_layout(p))),
+            "config": In(stream.Signature(ConfigWrite)),
+            "debug": Out(DebugSignature()),
+            "busy": Out(1),
+            "timestep": Out(32),
+        })
+
+    @property
+    def memory_widths(self):
+        """``{region: (width, depth)}`` of every memory the core instantiates."""
+        p = self.params
+        S = p.state_bits
+        return {
+            Region.AXON_START: (p.synapse_bits, p.n_axons),
+            Region.AXON_COUNT: (p.count_bits, p.n_axons),
+            Region.SYN_TARGET: (p.neuron_bits + p.delay_bits, p.n_synapses),
+            Region.SYN_WEIGHT: (p.weight_bits, p.n_synapses),
+            Region.NEURON_PROFILE: (p.profile_bits, p.n_neurons),
+            Region.U: (S, p.n_neurons),
+            Region.V: (S, p.n_neurons),
+            Region.REFRACTORY: (p.refractory_bits, p.n_neurons),
+            Region.ACC: (p.acc_bits, p.max_delay << p.neuron_bits),
+            Region.PROFILE: (13 + 13 + S + S + 2 + S + p.refractory_bits + 5 + 3, p.n_profiles),
+        }
+
+    def _check_fits(self, budget):
+        p = self.params
+        acc_depth = p.max_delay << p.neuron_bits
+        if acc_depth > 1 << ADDR_BITS:
+            raise ValueError(
+                f"max_delay × n_neurons needs {acc_depth} accumulator slots "
+                f"({p.max_delay} × {1 << p.neuron_bits}), more than the "
+                f"{1 << ADDR_BITS} a {ADDR_BITS}-bit config address reaches")
+        if p.n_axons > 1 << ADDR_BITS or p.n_synapses > 1 << ADDR_BITS:
+            raise ValueError("n_axons and n_synapses must fit a 16-bit config address")
+        if budget is not None:
+            total = sum(w * d for w, d in self.memory_widths.values())
+            if total > budget:
+                raise ValueError(f"the core's memories need {total} bits, more than "
+                                 f"memory_budget_bits = {budget}")
+
+    def elaborate(self, platform):
+        p = self.params
+        S, R = p.state_bits, p.refractory_bits
+        NB, DB, PB = p.neuron_bits, p.delay_bits, p.profile_bits
+        m = Module()
+
+        # ---- memories ---------------------------------------------------------------
+        def mem(name, shape, depth):
+            m.submodules[name] = mm = memory.Memory(shape=shape, depth=depth, init=[])
+            return mm
+
+        w_start = p.synapse_bits
+        axon_start = mem("axon_start", unsigned(w_start), p.n_axons)
+        axon_count = mem("axon_count", unsigned(p.count_bits), p.n_axons)
+        syn_target = mem("syn_target", unsigned(NB + DB), p.n_synapses)
+        weight_shape = signed(p.weight_bits) if p.weight_signed else unsigned(p.weight_bits)
+        syn_weight = mem("syn_weight", weight_shape, p.n_synapses)
+        neuron_profile = mem("neuron_profile", unsigned(PB), p.n_neurons)
+        mem_u = mem("mem_u", signed(S), p.n_neurons)
+        mem_v = mem("mem_v", signed(S), p.n_neurons)
+        mem_ref = mem("mem_ref", unsigned(R), p.n_neurons)
+        acc = mem("acc", signed(p.acc_bits), p.max_delay << NB)
+        prof_shapes = {
+            ProfileField.DU: unsigned(13), ProfileField.DV: unsigned(13),
+            ProfileField.VTH: unsigned(S), ProfileField.BIAS: signed(S),
+            ProfileField.RESET: unsigned(2), ProfileField.V_RESET: signed(S),
+            ProfileField.REFRACTORY: unsigned(R), ProfileField.WEIGHT_EXP: unsigned(5),
+            ProfileField.FLAGS: unsigned(3),
+        }
+        prof = {f: mem(f"profile_{f.name.lower()}", shape, p.n_profiles)
+                for f, shape in prof_shapes.items()}
+
+        wr = {}
+        for region, mm in ((Region.AXON_START, axon_start), (Region.AXON_COUNT, axon_count),
+                           (Region.SYN_TARGET, syn_target), (Region.SYN_WEIGHT, syn_weight),
+                           (Region.NEURON_PROFILE, neuron_profile), (Region.U, mem_u),
+                           (Region.V, mem_v), (Region.REFRACTORY, mem_ref), (Region.ACC, acc)):
+            wr[region] = mm.write_port()
+        prof_wr = {f: mm.write_port() for f, mm in prof.items()}
+        rd_start = axon_start.read_port()
+        rd_count = axon_count.read_port()
+        rd_target = syn_target.read_port()
+        rd_weight = syn_weight.read_port()
+        rd_pidx = neuron_profile.read_port()
+        rd_u, rd_v, rd_ref = mem_u.read_port(), mem_v.read_port(), mem_ref.read_port()
+        # Transparent: a delivery read in the same cycle as the write of the previous SOP
+        # to the same slot sees the new sum, so the RMW needs neither stall nor forwarding mux.
+        rd_acc = acc.read_port(transparent_for=(wr[Region.ACC],))
+        prof_rd = {f: mm.read_port() for f, mm in prof.items()}
+
+        # ---- control state ----------------------------------------------------------
+        t_slot = Signal(range(p.max_delay))
+        timestep = Signal(32)
+        m.d.comb += self.timestep.eq(timestep)
+        counters = {c: Signal(32, name=f"count_{c.name.lower()}") for c in Counter}
+        m.d.comb += counters[Counter.TIMESTEP].eq(timestep)
+
+        in_update = Signal()
+        in_debug = Signal()     # a debug read is waiting for its data or its response
+        idle_phase = ~in_update & ~in_debug
+
+        # ---- delivery pipeline ------------------------------------------------------
+        p_valid = Signal()
+        g_addr = Signal(p.synapse_bits + 1)
+        g_rem = Signal(p.count_bits)
+        s1_valid = Signal()
+        s2_valid = Signal()
+        s2_addr = Signal(range(p.max_delay << NB))
+        s2_weight = Signal(weight_shape)
+        delivery_empty = ~p_valid & (g_rem == 0) & ~s1_valid & ~s2_valid
+
+        cfg = self.config
+        dbg = self.debug
+        cfg_go = Signal()
+        dbg_go = Signal()
+        m.d.comb += [
+            cfg.ready.eq(idle_phase & delivery_empty),
+            cfg_go.eq(cfg.valid & cfg.ready),
+            dbg.req.ready.eq(idle_phase & delivery_empty & ~cfg.valid),
+            dbg_go.eq(dbg.req.valid & dbg.req.ready),
+        ]
+
+        g_load = Signal()
+        p_ready = Signal()
+        m.d.comb += [
+            g_load.eq(p_valid & (g_rem <= 1)),
+            p_ready.eq(~p_valid | g_load),
+            # Config and debug accesses go first, so they are never reordered with events.
+            self.axon_in.ready.eq(idle_phase & p_ready & ~cfg.valid & ~dbg.req.valid),
+            rd_start.en.eq(p_ready),
+            rd_count.en.eq(p_ready),
+            rd_start.addr.eq(Mux(dbg_go, dbg.req.payload.addr, self.axon_in.payload.axon)),
+            rd_count.addr.eq(rd_start.addr),
+        ]
+        with m.If(self.axon_in.valid & self.axon_in.ready):
+            m.d.sync += p_valid.eq(1)
+            m.d.sync += counters[Counter.EVENTS].eq(counters[Counter.EVENTS] + 1)
+        with m.Elif(g_load):
+            m.d.sync += p_valid.eq(0)
+
+        issue = Signal()
+        m.d.comb += issue.eq(g_rem != 0)
+        m.d.comb += [
+            rd_target.addr.eq(Mux(dbg_go, dbg.req.payload.addr, g_addr)),
+            rd_weight.addr.eq(rd_target.addr),
+        ]
+        with m.If(g_load):
+            m.d.sync += [g_addr.eq(rd_start.data), g_rem.eq(rd_count.data)]
+        with m.Elif(issue):
+            m.d.sync += [g_addr.eq(g_addr + 1), g_rem.eq(g_rem - 1)]
+        m.d.sync += s1_valid.eq(issue)
+
+        # S1: synapse entry is here; address the accumulator slot.
+        s1_target = rd_target.data[:NB]
+        s1_delay_m1 = rd_target.data[NB:NB + DB]
+        slot_sum = Signal(range(2 * p.max_delay))
+        s1_slot = Signal(range(p.max_delay))
+        m.d.comb += [
+            slot_sum.eq(t_slot + s1_delay_m1),
+            s1_slot.eq(Mux(slot_sum >= p.max_delay, slot_sum - p.max_delay, slot_sum)),
+        ]
+        s1_acc_addr = Cat(s1_target, s1_slot)
+        m.d.sync += [s2_valid.eq(s1_valid), s2_addr.eq(s1_acc_addr), s2_weight.eq(rd_weight.data)]
+
+        # S2: read-modify-write of the slot. acc_bits wraps, which keeps sums order-free.
+        acc_sum = Signal(signed(p.acc_bits))
+        m.d.comb += acc_sum.eq(rd_acc.data + s2_weight)
+        with m.If(s2_valid):
+            m.d.sync += counters[Counter.SOPS].eq(counters[Counter.SOPS] + 1)
+
+        # ---- update pipeline --------------------------------------------------------
+        spikes = fifo.SyncFIFOBuffered(width=NB, depth=FIFO_DEPTH)
+        m.submodules.spikes = spikes
+        m.d.comb += [
+            self.spike_out.valid.eq(spikes.r_rdy),
+            self.spike_out.payload.neuron.eq(spikes.r_data),
+            spikes.r_en.eq(self.spike_out.ready),
+        ]
+
+        n_issue = Signal(range(p.n_neurons + 1))
+        u_valid = Signal(UPDATE_STAGES)       # u_valid[k]: stage k+1 holds a neuron
+        in_flight = Signal(range(UPDATE_STAGES + 1))
+        m.d.comb += in_flight.eq(sum(u_valid[k] for k in range(UPDATE_STAGES)))
+        u0 = Signal()
+        m.d.comb += u0.eq(in_update & (n_issue < p.n_neurons) &
+                          (spikes.level + in_flight < FIFO_DEPTH))
+        m.d.sync += u_valid.eq(Cat(u0, u_valid[:-1]))
+
+        # U1: state, profile index and accumulator slot are here; fetch the profile.
+        n1 = Signal(NB)
+        m.d.sync += n1.eq(n_issue)
+        u1_acc = rd_acc.data
+        # U2: profile is here; multiply for the decays.
+        n2, u2_u, u2_v, u2_ref = Signal(NB), Signal(signed(S)), Signal(signed(S)), Signal(R)
+        u2_acc = Signal(signed(p.acc_bits))
+        m.d.sync += [n2.eq(n1), u2_u.eq(rd_u.data), u2_v.eq(rd_v.data), u2_ref.eq(rd_ref.data),
+                     u2_acc.eq(u1_acc)]
+        # U3: round the products; u' and the partial voltage sum.
+        n3, u3_ref, u3_acc = Signal(NB), Signal(R), Signal(signed(p.acc_bits))
+        u3_pu = Signal(signed(S + 14))
+        u3_pv = Signal(signed(S + 14))
+        u3_v = Signal(signed(S))
+        u3_prof = {f: Signal(shape, name=f"u3_{f.name.lower()}") for f, shape in prof_shapes.items()}
+        m.d.sync += [
+            n3.eq(n2), u3_ref.eq(u2_ref), u3_acc.eq(u2_acc), u3_v.eq(u2_v),
+            u3_pu.eq(fxp.decay_product(u2_u, prof_rd[ProfileField.DU].data)),
+            u3_pv.eq(fxp.decay_product(u2_v, prof_rd[ProfileField.DV].data)),
+        ]
+        m.d.sync += [u3_prof[f].eq(prof_rd[f].data) for f in prof_shapes]
+        floor = u3_prof[ProfileField.FLAGS][0]
+        u_sat = u3_prof[ProfileField.FLAGS][1]
+        v_sat = u3_prof[ProfileField.FLAGS][2]
+        u_in = Signal(signed(p.acc_bits + S))
+        m.d.comb += u_in.eq(u3_acc << u3_prof[ProfileField.WEIGHT_EXP])
+        u_new3 = Signal(signed(S))
+        m.d.comb += u_new3.eq(fxp.overflow(fxp.shift_right_round(u3_pu, 12, floor) + u_in, S, u_sat))
+        # U4: voltage.
+        n4, u4_ref, u4_u = Signal(NB), Signal(R), Signal(signed(S))
+        u4_v_old = Signal(signed(S))
+        u4_vb = Signal(signed(S + 2))
+        u4_prof = {f: Signal(prof_shapes[f], name=f"u4_{f.name.lower()}")
+                   for f in (ProfileField.VTH, ProfileField.RESET, ProfileField.V_RESET,
+                             ProfileField.REFRACTORY)}
+        u4_vsat = Signal()
+        m.d.sync += [
+            n4.eq(n3), u4_ref.eq(u3_ref), u4_u.eq(u_new3), u4_v_old.eq(u3_v), u4_vsat.eq(v_sat),
+            u4_vb.eq(fxp.shift_right_round(u3_pv, 12, floor) + u3_prof[ProfileField.BIAS]),
+        ]
+        m.d.sync += [u4_prof[f].eq(u3_prof[f]) for f in u4_prof]
+        v_int = Signal(signed(S))
+        m.d.comb += v_int.eq(fxp.overflow(u4_vb + u4_u, S, u4_vsat))
+        held = u4_ref != 0
+        fire = Signal()
+        m.d.comb += fire.eq(~held & (v_int > u4_prof[ProfileField.VTH].as_signed()))
+        v_after = Signal(signed(S))
+        with m.Switch(u4_prof[ProfileField.RESET]):
+            with m.Case(0):
+                m.d.comb += v_after.eq(0)
+            with m.Case(1):
+                m.d.comb += v_after.eq(v_int - u4_prof[ProfileField.VTH])
+            with m.Default():
+                m.d.comb += v_after.eq(u4_prof[ProfileField.V_RESET])
+        # U5: write back and emit.
+        n5, u5_u, u5_v, u5_ref, u5_fire = Signal(NB), Signal(signed(S)), Signal(signed(S)), \
+            Signal(R), Signal()
+        m.d.sync += [
+            n5.eq(n4), u5_u.eq(u4_u), u5_fire.eq(fire),
+            u5_v.eq(Mux(held, u4_v_old, Mux(fire, v_after, v_int))),
+            u5_ref.eq(Mux(held, u4_ref - 1, Mux(fire, u4_prof[ProfileField.REFRACTORY], 0))),
+        ]
+        u5_valid = u_valid[4]
+        m.d.comb += [spikes.w_en.eq(u5_valid & u5_fire), spikes.w_data.eq(n5)]
+        with m.If(u5_valid & u5_fire):
+            m.d.sync += counters[Counter.SPIKES].eq(counters[Counter.SPIKES] + 1)
+
+        # ---- read port addresses ----------------------------------------------------
+        dbg_addr = dbg.req.payload.addr
+        for port in (rd_pidx, rd_u, rd_v, rd_ref):
+            m.d.comb += port.addr.eq(Mux(dbg_go, dbg_addr, n_issue))
+        for port in prof_rd.values():
+            m.d.comb += port.addr.eq(Mux(dbg_go, dbg_addr[4:], rd_pidx.data))
+        with m.If(in_update):
+            m.d.comb += rd_acc.addr.eq(Cat(n_issue[:NB], t_slot))
+        with m.Elif(dbg_go):
+            m.d.comb += rd_acc.addr.eq(dbg_addr)
+        with m.Else():
+            m.d.comb += rd_acc.addr.eq(s1_acc_addr)
+
+        # ---- write ports ------------------------------------------------------------
+        cfg_data = cfg.payload.data
+        for region, port in wr.items():
+            m.d.comb += [port.addr.eq(cfg.payload.addr),
+                         port.en.eq(cfg_go & (cfg.payload.region == region))]
+        m.d.comb += [
+            wr[Region.AXON_START].data.eq(cfg_data),
+            wr[Region.AXON_COUNT].data.eq(cfg_data),
+            wr[Region.SYN_TARGET].data.eq(Cat(cfg_data[:NB], cfg_data[16:16 + DB])),
+            wr[Region.SYN_WEIGHT].data.eq(cfg_data),
+            wr[Region.NEURON_PROFILE].data.eq(cfg_data),
+            wr[Region.REFRACTORY].data.eq(cfg_data),
+            wr[Region.U].data.eq(cfg_data),
+            wr[Region.V].data.eq(cfg_data),
+            wr[Region.ACC].data.eq(cfg_data),
+        ]
+        for f, port in prof_wr.items():
+            m.d.comb += [port.addr.eq(cfg.payload.addr[4:]), port.data.eq(cfg_data),
+                         port.en.eq(cfg_go & (cfg.payload.region == Region.PROFILE) &
+                                    (cfg.payload.addr[:4] == f))]
+        with m.If(u5_valid):
+            for region, value in ((Region.U, u5_u), (Region.V, u5_v), (Region.REFRACTORY, u5_ref)):
+                m.d.comb += [wr[region].addr.eq(n5), wr[region].data.eq(value),
+                             wr[region].en.eq(1)]
+        # Clear the slot as it is consumed (U1), or accumulate (S2).
+        with m.If(u_valid[0]):
+            m.d.comb += [wr[Region.ACC].addr.eq(Cat(n1, t_slot)), wr[Region.ACC].data.eq(0),
+                         wr[Region.ACC].en.eq(1)]
+        with m.Elif(s2_valid):
+            m.d.comb += [wr[Region.ACC].addr.eq(s2_addr), wr[Region.ACC].data.eq(acc_sum),
+                         wr[Region.ACC].en.eq(1)]
+
+        # ---- phases -----------------------------------------------------------------
+        m.d.comb += self.tick.ready.eq(idle_phase & delivery_empty & ~cfg.valid &
+                                       ~dbg.req.valid & ~self.axon_in.valid)
+        with m.If(self.tick.valid & self.tick.ready):
+            m.d.sync += [in_update.eq(1), n_issue.eq(0)]
+        with m.If(u0):
+            m.d.sync += n_issue.eq(n_issue + 1)
+        with m.If(in_update & (n_issue == p.n_neurons) & (u_valid == 0)):
+            m.d.sync += [
+                in_update.eq(0),
+                t_slot.eq(Mux(t_slot == p.max_delay - 1, 0, t_slot + 1)),
+                timestep.eq(timestep + 1),
+            ]
+
+        # ---- debug reads ------------------------------------------------------------
+        dbg_region = Signal(REGION_BITS)
+        dbg_field = Signal(4)
+        dbg_counter = Signal(ADDR_BITS)
+        dbg_wait = Signal()
+        with m.If(dbg_go):
+            m.d.sync += [in_debug.eq(1), dbg_wait.eq(1), dbg_region.eq(dbg.req.payload.region),
+                         dbg_field.eq(dbg_addr[:4]), dbg_counter.eq(dbg_addr)]
+        read_value = Signal(DATA_BITS)
+        with m.Switch(dbg_region):
+            for region, port in ((Region.AXON_START, rd_start), (Region.AXON_COUNT, rd_count),
+                                 (Region.SYN_WEIGHT, rd_weight), (Region.NEURON_PROFILE, rd_pidx),
+                                 (Region.U, rd_u), (Region.V, rd_v), (Region.REFRACTORY, rd_ref),
+                                 (Region.ACC, rd_acc)):
+                with m.Case(region):
+                    m.d.comb += read_value.eq(port.data.as_signed() if port.data.shape().signed
+                                              else port.data)
+            with m.Case(Region.SYN_TARGET):
+                m.d.comb += read_value.eq(Cat(rd_target.data[:NB], Const(0, 16 - NB),
+                                              rd_target.data[NB:]))
+            with m.Case(Region.PROFILE):
+                with m.Switch(dbg_field):
+                    for f, port in prof_rd.items():
+                        with m.Case(f):
+                            m.d.comb += read_value.eq(port.data)
+            with m.Case(Region.COUNTER):
+                with m.Switch(dbg_counter):
+                    for c, sig in counters.items():
+                        with m.Case(c):
+                            m.d.comb += read_value.eq(sig)
+        with m.If(dbg_wait):
+            m.d.sync += [dbg_wait.eq(0), dbg.resp.valid.eq(1), dbg.resp.payload.eq(read_value)]
+        with m.If(dbg.resp.valid & dbg.resp.ready):
+            m.d.sync += [dbg.resp.valid.eq(0), in_debug.eq(0)]
+
+        # ---- activity ---------------------------------------------------------------
+        m.d.comb += self.busy.eq(in_update | in_debug | ~delivery_empty | spikes.r_rdy |
+                                 self.axon_in.valid | self.tick.valid)
+        with m.If(self.busy):
+            m.d.sync += counters[Counter.BUSY_CYCLES].eq(counters[Counter.BUSY_CYCLES] + 1)
+        with m.Else():
+            m.d.sync += counters[Counter.IDLE_CYCLES].eq(counters[Counter.IDLE_CYCLES] + 1)
+
+        return m
+
+
+def _u32(value):
+    return int(value) & 0xFFFF_FFFF
+
+
+def config_writes(image):
+    """The ``(region, addr, data)`` writes that load ``image`` into a :class:`LIFCore`.
+
+    ``image`` is a :class:`golden_model.image.CoreImage`; it was validated when
+    it was built, so every value here fits its field. State and accumulator
+    start at the image's initial values and zero.
+    """
+    p = image.params
+    syn = image.synapses
+    writes = []
+    for a in range(p.n_axons):
+        writes.append((Region.AXON_START, a, int(syn.start[a]) if syn.count[a] else 0))
+        writes.append((Region.AXON_COUNT, a, int(syn.count[a])))
+    for e in range(len(syn)):
+        writes.append((Region.SYN_TARGET, e, int(syn.target[e]) | (int(syn.delay[e]) - 1) << 16))
+        writes.append((Region.SYN_WEIGHT, e, _u32(syn.weight[e])))
+    for i, prof in enumerate(image.profiles):
+        flags = (prof.rounding.value == 1) | (prof.u_overflow.value == 1) << 1 | \
+            (prof.v_overflow.value == 1) << 2
+        fields = {
+            ProfileField.DU: prof.du_eff, ProfileField.DV: prof.dv_eff,
+            ProfileField.VTH: prof.vth, ProfileField.BIAS: prof.bias,
+            ProfileField.RESET: prof.reset.value, ProfileField.V_RESET: prof.v_reset,
+            ProfileField.REFRACTORY: prof.refractory, ProfileField.WEIGHT_EXP: prof.weight_exp,
+            ProfileField.FLAGS: flags,
+        }
+        writes += [(Region.PROFILE, i << 4 | f, _u32(v)) for f, v in fields.items()]
+    for n in range(p.n_neurons):
+        writes.append((Region.NEURON_PROFILE, n, int(image.neuron_profile[n])))
+        writes.append((Region.U, n, _u32(image.u0[n])))
+        writes.append((Region.V, n, _u32(image.v0[n])))
+        writes.append((Region.REFRACTORY, n, 0))
+    for slot in range(p.max_delay):
+        for n in range(p.n_neurons):
+            writes.append((Region.ACC, slot << p.neuron_bits | n, 0))
+    return writes
+
+
+def signed_value(data, bits):
+    """Interpret the low ``bits`` of a 32-bit debug read as two's complement."""
+    data &= (1 << bits) - 1
+    return data - (1 << bits) if data >> (bits - 1) else data

@@ -1,0 +1,102 @@
+"""Amaranth-simulator helpers for :class:`rtl.lif_core.LIFCore`.
+
+:class:`CoreBench` wraps a core in an :class:`amaranth.sim.Simulator` with
+async testbenches: stream pushes, a spike collector, debug reads, and a
+``run_steps`` that returns what the golden model's ``simulate`` returns.
+Used by the tier-3 tests; cocotb benches (tier 4) live in :mod:`sim.cocotb_bench`.
+"""
+
+import numpy as np
+
+from amaranth.sim import Simulator
+
+from rtl.lif_core import Counter, Region, config_writes, signed_value
+
+__all__ = ["CoreBench", "push"]
+
+
+async def push(ctx, port, payload=None):
+    """Offer one transfer on stream ``port`` and wait until it is accepted."""
+    if payload is not None:
+        ctx.set(port.payload, payload)
+    ctx.set(port.valid, 1)
+    await ctx.tick().until(port.ready)
+    ctx.set(port.valid, 0)
+
+
+class CoreBench:
+    """Drive a core through a list of timesteps in the Amaranth simulator."""
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.p = dut.params
+        self.spikes = []        # (timestep, neuron), in arrival order
+        # Spikes between a tick and the core going idle belong to that tick's step: the
+        # driver waits for `busy` to fall (FIFO drained) before the next step.
+        self.step = -1
+
+    async def debug_read(self, ctx, region, addr):
+        dut = self.dut
+        await push(ctx, dut.debug.req, {"region": region, "addr": addr})
+        ctx.set(dut.debug.resp.ready, 1)
+        *_, data = await ctx.tick().sample(dut.debug.resp.payload).until(dut.debug.resp.valid)
+        ctx.set(dut.debug.resp.ready, 0)
+        return data
+
+    async def load(self, ctx, image):
+        for region, addr, data in config_writes(image):
+            await push(ctx, self.dut.config, {"region": region, "addr": addr, "data": data})
+
+    async def collect(self, ctx):
+        """Accept every output spike, tagged with the step it left the core in."""
+        dut = self.dut
+        ctx.set(dut.spike_out.ready, 1)
+        async for _, _, valid, neuron in ctx.tick().sample(
+                dut.spike_out.valid, dut.spike_out.payload.neuron):
+            if valid:
+                self.spikes.append((self.step, neuron))
+
+    async def run_step(self, ctx, axons):
+        dut = self.dut
+        for a in axons:
+            await push(ctx, dut.axon_in, {"axon": int(a)})
+        self.step += 1
+        await push(ctx, dut.tick)
+        await ctx.tick().until(~dut.busy)
+
+    async def read_state(self, ctx):
+        S = self.p.state_bits
+        u = [signed_value(await self.debug_read(ctx, Region.U, n), S)
+             for n in range(self.p.n_neurons)]
+        v = [signed_value(await self.debug_read(ctx, Region.V, n), S)
+             for n in range(self.p.n_neurons)]
+        return np.array(u, dtype=np.int64), np.array(v, dtype=np.int64)
+
+    def run(self, image, steps, *, read_state=True, testbench=None):
+        """Load ``image``, run ``steps`` (per-step axon lists); return a result dict."""
+        T, N = len(steps), self.p.n_neurons
+        out = {"u": np.zeros((T, N), np.int64), "v": np.zeros((T, N), np.int64),
+               "counters": {}}
+
+        async def main(ctx):
+            await self.load(ctx, image)
+            for t, axons in enumerate(steps):
+                await self.run_step(ctx, axons)
+                if read_state:
+                    out["u"][t], out["v"][t] = await self.read_state(ctx)
+            for c in Counter:
+                out["counters"][c] = await self.debug_read(ctx, Region.COUNTER, c)
+
+        sim = Simulator(self.dut)
+        sim.add_clock(1e-8)
+        sim.add_testbench(main)
+        sim.add_testbench(self.collect, background=True)
+        if testbench is not None:
+            sim.add_testbench(testbench, background=True)
+        sim.run()
+        spikes = np.zeros((T, N), dtype=bool)
+        for step, neuron in self.spikes:
+            spikes[step, neuron] = True
+        out["spikes"] = spikes
+        out["spike_order"] = list(self.spikes)
+        return out

@@ -1,0 +1,95 @@
+"""Random core images and input streams for differential tests and benchmarks.
+
+Each draw is seeded, so a failing configuration is reproduced from its seed.
+The generator leans on the corners on purpose: weights at their extremes,
+weight exponents that push ``u`` past its width (wrap) and ``v`` into
+saturation, decays of 0 and 4096, every reset mode and rounding mode,
+refractory periods, and axons whose fan-out reaches every neuron.
+"""
+
+import numpy as np
+
+from golden_model import CoreImage, CoreParams, LIFProfile, SynapseTable
+from golden_model.fixedpoint import Overflow, Rounding, signed_max, signed_min
+from golden_model.params import ResetMode
+
+__all__ = ["random_profile", "random_image", "random_inputs"]
+
+
+def random_profile(rng, params):
+    S = params.state_bits
+    smax = signed_max(S)
+
+    def decay():
+        return int(rng.choice([0, 4095, rng.integers(0, 4096), rng.integers(0, 600)]))
+
+    du, dv = decay(), decay()
+    # A weight exponent near S - weight_bits makes a few events overflow u.
+    weight_exp = int(rng.integers(0, S - 1))
+    vth = int(rng.choice([0, smax, rng.integers(0, smax + 1),
+                          rng.integers(0, max(2, smax >> 6))]))
+    bias_exp = int(rng.integers(0, S - 1))
+    lim = smax >> bias_exp
+    bias_mant = int(rng.integers(-lim, lim + 1)) if rng.random() < 0.5 else 0
+    return LIFProfile(
+        du=du, dv=dv, du_offset=int(rng.integers(0, 2)) if du == 4095 else 0,
+        dv_offset=int(rng.integers(0, 2)) if dv == 4095 else 0,
+        vth=vth, bias_mant=bias_mant, bias_exp=bias_exp,
+        reset=ResetMode(int(rng.integers(0, 3))),
+        v_reset=int(rng.integers(signed_min(S), smax + 1)),
+        refractory=int(rng.integers(0, params.refractory_max + 1)) if rng.random() < 0.4 else 0,
+        weight_exp=weight_exp,
+        rounding=Rounding(int(rng.integers(0, 2))),
+        u_overflow=Overflow(int(rng.integers(0, 2))),
+        v_overflow=Overflow(int(rng.integers(0, 2))),
+    )
+
+
+def random_image(rng, params, *, n_synapses=None, n_axons=None, fan_out_all=True):
+    """A random :class:`CoreImage` that fits ``params``.
+
+    Uses up to ``n_synapses`` entries (default: all) over ``n_axons`` axons.
+    With ``fan_out_all`` axon 0 reaches every neuron (maximum fan-out), and
+    some neurons get many synapses from one axon (large fan-in).
+    """
+    p = params
+    n_axons = p.n_axons if n_axons is None else n_axons
+    budget = p.n_synapses if n_synapses is None else n_synapses
+    rows = []
+    if fan_out_all and budget >= p.n_neurons:
+        w = int(rng.choice([p.weight_min, p.weight_max]))
+        rows += [(0, n, w, int(rng.integers(1, p.max_delay + 1))) for n in range(p.n_neurons)]
+    while len(rows) < budget:
+        a = int(rng.integers(0, n_axons))
+        n = int(rng.integers(0, p.n_neurons))
+        if rng.random() < 0.3:
+            w = int(rng.choice([p.weight_min, p.weight_max, 0]))
+        else:
+            w = int(rng.integers(p.weight_min, p.weight_max + 1))
+        rows.append((a, n, w, int(rng.integers(1, p.max_delay + 1))))
+    rng.shuffle(rows)
+    n_prof = int(rng.integers(1, p.n_profiles + 1))
+    profiles = [random_profile(rng, p) for _ in range(n_prof)]
+    S = p.state_bits
+    init = lambda: rng.integers(signed_min(S), signed_max(S) + 1, size=p.n_neurons) \
+        if rng.random() < 0.5 else 0
+    return CoreImage(params=p, profiles=profiles,
+                     neuron_profile=rng.integers(0, n_prof, size=p.n_neurons),
+                     synapses=SynapseTable.from_synapses(p.n_axons, rows),
+                     u0=init(), v0=init())
+
+
+def random_inputs(rng, n_axons, n_steps, rate=0.1, *, burst_every=0):
+    """Per-step axon event lists: Bernoulli(``rate``) per axon, with repeats allowed.
+
+    With ``burst_every`` every that many steps all axons fire back to back,
+    several of them twice.
+    """
+    steps = []
+    for t in range(n_steps):
+        events = list(np.flatnonzero(rng.random(n_axons) < rate))
+        if burst_every and t % burst_every == burst_every - 1:
+            events = list(range(n_axons)) + list(rng.integers(0, n_axons, size=n_axons // 2))
+        rng.shuffle(events)
+        steps.append([int(a) for a in events])
+    return steps
