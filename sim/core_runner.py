@@ -1,0 +1,54 @@
+"""Run ``LIFCore`` jobs in a cocotb simulation from ordinary Python (pytest, the CLI).
+
+:func:`run_core_jobs` exports the core's Verilog, builds it (once per
+parameter set; later calls reuse the build), runs :mod:`sim.cocotb_lif_core`
+on the jobs and returns its results.
+"""
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+from rtl.lif_core import LIFCore
+from .export import export_verilog
+from .runner import DEFAULT_BUILD_ROOT, build, run_tests
+
+__all__ = ["run_core_jobs", "image_job", "measure_job"]
+
+
+def image_job(image, steps, *, read_state=True, reference=None):
+    """Run ``image`` for ``steps``; the scoreboard's golden model runs ``reference`` (default
+    ``image``)."""
+    return {"kind": "image", "image": image, "steps": [list(map(int, s)) for s in steps],
+            "read_state": read_state, "reference": reference}
+
+
+def measure_job(image, axons):
+    return {"kind": "measure", "image": image, "axons": list(map(int, axons))}
+
+
+def run_core_jobs(params, jobs, *, sim=None, seed=0, event_gap=0.0, spike_stall=0.0,
+                  build_root=None, log=None):
+    """Simulate ``jobs`` on a ``LIFCore(params)``; returns ``(results, passed)``."""
+    key = hashlib.sha256(repr(params).encode()).hexdigest()[:10]
+    root = Path(build_root or DEFAULT_BUILD_ROOT) / f"lif_core-{key}"
+    verilog, _ = export_verilog(LIFCore(params), "lif_core", root)
+    runner = build(verilog, "lif_core", sim=sim, build_dir=root / (sim or os.environ.get(
+        "SIM", "verilator")), log=log)
+    with tempfile.TemporaryDirectory(prefix="spikeforge-") as tmp:
+        job_file = Path(tmp) / "job.pkl"
+        result_file = Path(tmp) / "result.pkl"
+        with open(job_file, "wb") as f:
+            pickle.dump({"params": params, "jobs": jobs, "seed": seed, "event_gap": event_gap,
+                         "spike_stall": spike_stall}, f)
+        n_tests, n_failed = run_tests(
+            runner, "lif_core", "sim.cocotb_lif_core", test_dir=tmp,
+            extra_env={"SPIKEFORGE_JOB": str(job_file), "SPIKEFORGE_RESULT": str(result_file)},
+            results_xml=str(Path(tmp) / "results.xml"))
+        results = []
+        if result_file.exists():
+            with open(result_file, "rb") as f:
+                results = pickle.load(f)
+    return results, n_tests > 0 and n_failed == 0
