@@ -147,10 +147,15 @@ class LIFCore(wiring.Component):
     """
 
     def __init__(self, params, *, memory_budget_bits=None):
-        if not isinstance(params, CoreParams):
-            raise TypeError(f"params must be a CoreParams, not {params!r}")
-        self.params = p = params
-        self._check_fits(memory_budget_bits)
+        try:
+            if not isinstance(params, CoreParams):
+                raise TypeError(f"params must be a CoreParams, not {params!r}")
+            self.params = p = params
+            self._check_fits(memory_budget_bits)
+        except (TypeError, ValueError):
+            # A rejected core was never meant to be elaborated; don't warn that it wasn't.
+            self._MustUse__silence = True
+            raise
         super().__init__({
             "axon_in": In(stream.Signature(axon_event_layout(p))),
             "tick": In(stream.Signature(0)),
@@ -161,10 +166,9 @@ class LIFCore(wiring.Component):
             "timestep": Out(32),
         })
 
-    @property
-    def memory_widths(self):
-        """``{region: (width, depth)}`` of every memory the core instantiates."""
-        p = self.params
+    @staticmethod
+    def memory_widths(p):
+        """``{region: (width, depth)}`` of every memory a core with ``CoreParams`` ``p`` holds."""
         S = p.state_bits
         return {
             Region.AXON_START: (p.synapse_bits, p.n_axons),
@@ -190,7 +194,7 @@ class LIFCore(wiring.Component):
         if p.n_axons > 1 << ADDR_BITS or p.n_synapses > 1 << ADDR_BITS:
             raise ValueError("n_axons and n_synapses must fit a 16-bit config address")
         if budget is not None:
-            total = sum(w * d for w, d in self.memory_widths.values())
+            total = sum(w * d for w, d in self.memory_widths(p).values())
             if total > budget:
                 raise ValueError(f"the core's memories need {total} bits, more than "
                                  f"memory_budget_bits = {budget}")

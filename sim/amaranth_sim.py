@@ -27,8 +27,10 @@ async def push(ctx, port, payload=None):
 class CoreBench:
     """Drive a core through a list of timesteps in the Amaranth simulator."""
 
-    def __init__(self, dut):
+    def __init__(self, dut, *, stall=0.0, seed=0):
         self.dut = dut
+        self.stall = stall
+        self.rng = np.random.default_rng(seed)
         self.p = dut.params
         self.spikes = []        # (timestep, neuron), in arrival order
         # Spikes between a tick and the core going idle belong to that tick's step: the
@@ -48,13 +50,16 @@ class CoreBench:
             await push(ctx, self.dut.config, {"region": region, "addr": addr, "data": data})
 
     async def collect(self, ctx):
-        """Accept every output spike, tagged with the step it left the core in."""
+        """Accept output spikes (refusing a ``stall`` fraction of cycles), tagged by step."""
         dut = self.dut
-        ctx.set(dut.spike_out.ready, 1)
+        ready = 1
+        ctx.set(dut.spike_out.ready, ready)
         async for _, _, valid, neuron in ctx.tick().sample(
                 dut.spike_out.valid, dut.spike_out.payload.neuron):
-            if valid:
+            if valid and ready:
                 self.spikes.append((self.step, neuron))
+            ready = int(not (self.stall and self.rng.random() < self.stall))
+            ctx.set(dut.spike_out.ready, ready)
 
     async def run_step(self, ctx, axons):
         dut = self.dut

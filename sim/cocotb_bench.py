@@ -231,7 +231,8 @@ class TB:
         return {"delivery_cycles": delivered - first - 1,
                 "update_cycles": self.cycle() - delivered}
 
-    async def run_job(self, image, steps, *, read_state=True, reference=None):
+    async def run_job(self, image, steps, *, read_state=True, reference=None,
+                      progress=None):
         """Reset, load, run every step against the reference; returns a result dict.
 
         ``reference`` is the image the golden model runs (default: ``image``);
@@ -261,6 +262,8 @@ class TB:
                 self.scoreboard.compare(t, "u", ref.state.u, us[t])
                 self.scoreboard.compare(t, "v", ref.state.v, vs[t])
             self.scoreboard.steps += 1
+            if progress is not None:
+                progress(t + 1, T)
         counters = await self.counters()
         return {"spikes": spikes, "u": us, "v": vs, "counters": counters,
                 "mismatches": list(self.scoreboard.mismatches)}

@@ -26,6 +26,15 @@ async def run_jobs(dut):
     await tb.start()
     results = []
     total_mismatches = 0
+    progress_file = os.environ.get("SPIKEFORGE_PROGRESS")
+    steps_done = 0
+    steps_total = sum(len(job.get("steps", ())) for job in spec["jobs"])
+
+    def progress(done, _):
+        # Coarse on purpose: a write every few percent costs nothing next to the simulation.
+        if progress_file and (done % max(1, steps_total // 50) == 0 or done == _):
+            with open(progress_file, "w") as f:
+                f.write(f"{steps_done + done} {steps_total}")
     for i, job in enumerate(spec["jobs"]):
         wall = time.perf_counter()
         cycle0 = tb.cycle()
@@ -38,7 +47,8 @@ async def run_jobs(dut):
             tb.scoreboard.mismatches.clear()
             result = await tb.run_job(job["image"], job["steps"],
                                       read_state=job.get("read_state", True),
-                                      reference=job.get("reference"))
+                                      reference=job.get("reference"), progress=progress)
+            steps_done += len(job["steps"])
             total_mismatches += len(result["mismatches"])
         result["cycles"] = tb.cycle() - cycle0
         result["wall_s"] = time.perf_counter() - wall

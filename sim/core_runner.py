@@ -9,6 +9,8 @@ import hashlib
 import os
 import pickle
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from rtl.lif_core import LIFCore
@@ -30,8 +32,12 @@ def measure_job(image, axons):
 
 
 def run_core_jobs(params, jobs, *, sim=None, seed=0, event_gap=0.0, spike_stall=0.0,
-                  build_root=None, log=None):
-    """Simulate ``jobs`` on a ``LIFCore(params)``; returns ``(results, passed)``."""
+                  build_root=None, log=None, quiet=False):
+    """Simulate ``jobs`` on a ``LIFCore(params)``; returns ``(results, passed)``.
+
+    ``log(message)`` hears about slow builds; ``quiet`` sends the simulator's own
+    output to ``sim.log`` in the build folder.
+    """
     key = hashlib.sha256(repr(params).encode()).hexdigest()[:10]
     root = Path(build_root or DEFAULT_BUILD_ROOT) / f"lif_core-{key}"
     verilog, _ = export_verilog(LIFCore(params), "lif_core", root)
@@ -43,10 +49,28 @@ def run_core_jobs(params, jobs, *, sim=None, seed=0, event_gap=0.0, spike_stall=
         with open(job_file, "wb") as f:
             pickle.dump({"params": params, "jobs": jobs, "seed": seed, "event_gap": event_gap,
                          "spike_stall": spike_stall}, f)
-        n_tests, n_failed = run_tests(
-            runner, "lif_core", "sim.cocotb_lif_core", test_dir=tmp,
-            extra_env={"SPIKEFORGE_JOB": str(job_file), "SPIKEFORGE_RESULT": str(result_file)},
-            results_xml=str(Path(tmp) / "results.xml"))
+        progress_file = Path(tmp) / "progress"
+        outcome = {}
+
+        def simulate():
+            outcome["result"] = run_tests(
+                runner, "lif_core", "sim.cocotb_lif_core", test_dir=tmp,
+                extra_env={"SPIKEFORGE_JOB": str(job_file), "SPIKEFORGE_RESULT": str(result_file),
+                           "SPIKEFORGE_PROGRESS": str(progress_file)},
+                results_xml=str(Path(tmp) / "results.xml"),
+                log_file=(root / "sim.log").resolve() if quiet else None)
+
+        worker = threading.Thread(target=simulate)
+        worker.start()
+        last, shown = None, time.monotonic()
+        while worker.is_alive():
+            worker.join(0.5)
+            if log and progress_file.exists() and time.monotonic() - shown > 2:
+                text = progress_file.read_text().split()
+                if len(text) == 2 and text != last:
+                    log(f"simulated {text[0]}/{text[1]} steps")
+                    last, shown = text, time.monotonic()
+        n_tests, n_failed = outcome["result"]
         results = []
         if result_file.exists():
             with open(result_file, "rb") as f:

@@ -93,13 +93,17 @@ def build(verilog_path, toplevel, *, sim=None, build_dir=None, log=None):
     return runner
 
 
-def run_tests(runner, toplevel, test_module, *, test_dir, extra_env=None, results_xml=None):
-    """Run the cocotb ``test_module`` (found in ``test_dir``); returns ``(n_tests, n_failed)``."""
+def run_tests(runner, toplevel, test_module, *, test_dir, extra_env=None, results_xml=None,
+              log_file=None):
+    """Run the cocotb ``test_module`` (found in ``test_dir``); returns ``(n_tests, n_failed)``.
+
+    ``log_file`` takes the simulator's output instead of the terminal.
+    """
     results_xml = Path(results_xml or Path(test_dir) / "results.xml").resolve()
     try:
         runner.test(hdl_toplevel=toplevel, test_module=test_module, test_dir=Path(test_dir),
                     extra_env=dict(extra_env or {}), results_xml=str(results_xml),
-                    timescale=TIMESCALE)
+                    timescale=TIMESCALE, log_file=log_file)
     except SystemExit:
         # Under pytest the runner exits on a failing cocotb test; the caller decides.
         pass

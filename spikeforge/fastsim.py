@@ -1,0 +1,386 @@
+"""Compiled fast path of the golden LIF core: the same timestep, as numba loops.
+
+:func:`simulate_fast` runs a :class:`golden_model.CoreImage` and returns what
+:func:`golden_model.lif_core.simulate` returns, bit for bit: spikes, ``u``,
+``v``, SOPs per step and the final :class:`~golden_model.CoreState`. The
+numpy code stays the specification; ``tests/spikeforge/test_fastsim.py``
+checks the two against each other on random images with every mode.
+
+:class:`FastCore` holds a core as flat int64 arrays without
+:class:`~golden_model.CoreParams`' size limits (widths are still checked), so
+benchmarks can run networks larger than one hardware core, and
+:func:`simulate_core` can route a step's spikes back as the next step's axon
+events (``loopback``), the "spikes routed from step t-1" of the contract.
+"""
+
+import dataclasses
+
+import numba
+import numpy as np
+
+from golden_model.fixedpoint import DECAY_ONE, DECAY_SHIFT, Overflow, Rounding
+from golden_model.image import CoreImage, SynapseTable
+from golden_model.lif_core import CoreRun, CoreState, normalise_inputs
+from golden_model.params import LIFProfile, ResetMode, check_int
+
+__all__ = ["FastCore", "simulate_fast", "simulate_core"]
+
+
+# The kernel's own codes. They are derived from the enum members in Python, never
+# from the enums' numeric values, so a renumbering in golden_model cannot leave a
+# stale cached kernel disagreeing with the spec.
+_RESET_ZERO, _RESET_SUBTRACT, _RESET_VALUE = 0, 1, 2
+_RESET_CODES = {ResetMode.ZERO: _RESET_ZERO, ResetMode.SUBTRACT: _RESET_SUBTRACT,
+                ResetMode.VALUE: _RESET_VALUE}
+
+# Sizes have no hardware limit here; this bound only keeps a typo from allocating
+# the machine away before it fails.
+_SIZE_MAX = 1 << 40
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FastCore:
+    """One core as arrays for the compiled kernel, checked like a :class:`CoreImage`.
+
+    Widths (``max_delay``, ``state_bits``, ``weight_bits``, ``weight_signed``,
+    ``refractory_bits``, ``acc_bits``) have :class:`~golden_model.CoreParams`'
+    ranges and defaults, and the arrays are checked as :class:`CoreImage`
+    checks them. Sizes (``n_neurons``, ``n_axons``, the number of synapses and
+    profiles) are limited only by memory, which is what lets a benchmark run a
+    network bigger than one hardware core. The widths keep int64 exact: state
+    at most 24 bits, accumulator at most 32.
+    """
+    n_neurons: int
+    n_axons: int
+    synapses: SynapseTable
+    profiles: tuple
+    neuron_profile: np.ndarray
+    u0: np.ndarray = None
+    v0: np.ndarray = None
+    max_delay: int = 8
+    state_bits: int = 24
+    weight_bits: int = 8
+    weight_signed: bool = True
+    refractory_bits: int = 4
+    acc_bits: int = None
+
+    def __post_init__(self):
+        check = lambda name, lo, hi: object.__setattr__(
+            self, name, check_int(name, getattr(self, name), lo, hi))
+        check("n_neurons", 1, _SIZE_MAX)
+        check("n_axons", 1, _SIZE_MAX)
+        check("max_delay", 1, 64)
+        check("state_bits", 8, 24)
+        check("weight_bits", 1, 8)
+        if not isinstance(self.weight_signed, bool):
+            raise TypeError(f"weight_signed must be a bool, not {self.weight_signed!r}")
+        check("refractory_bits", 1, 8)
+        if self.acc_bits is None:
+            object.__setattr__(self, "acc_bits", max(self.state_bits, self.weight_bits + 1))
+        check("acc_bits", self.weight_bits + 1, 32)
+
+        profiles = tuple(self.profiles)
+        if not profiles:
+            raise ValueError("profiles must hold at least one profile, not 0")
+        for i, prof in enumerate(profiles):
+            if not isinstance(prof, LIFProfile):
+                raise TypeError(f"profiles[{i}] must be a LIFProfile, not {prof!r}")
+            # check_fits reads only state_bits and refractory_max, which this class has.
+            prof.check_fits(self, name=f"profiles[{i}]")
+        object.__setattr__(self, "profiles", profiles)
+
+        # CoreImage's own helpers, so that both classes say the same sentences.
+        N = self.n_neurons
+        object.__setattr__(self, "neuron_profile", CoreImage._vector(
+            "neuron_profile", self.neuron_profile, N, 0, len(profiles) - 1))
+        lo, hi = -(1 << (self.state_bits - 1)), (1 << (self.state_bits - 1)) - 1
+        for name in ("u0", "v0"):
+            value = 0 if getattr(self, name) is None else getattr(self, name)
+            object.__setattr__(self, name, CoreImage._vector(name, value, N, lo, hi))
+
+        syn = self.synapses
+        if not isinstance(syn, SynapseTable):
+            raise TypeError(f"synapses must be a SynapseTable, not {syn!r}")
+        syn = SynapseTable(*(np.ascontiguousarray(getattr(syn, f.name), dtype=np.int64)
+                             for f in dataclasses.fields(SynapseTable)))
+        if syn.n_axons > self.n_axons:
+            raise ValueError(f"synapses use {syn.n_axons} axons, more than n_axons = "
+                             f"{self.n_axons}")
+        n_syn = len(syn.target)
+        for name in ("weight", "delay"):
+            if len(getattr(syn, name)) != n_syn:
+                raise ValueError(f"synapse {name} must have one entry per synapse ({n_syn}), "
+                                 f"not {len(getattr(syn, name))}")
+        if len(syn.count) != syn.n_axons:
+            raise ValueError(f"synapse count must have one entry per axon ({syn.n_axons}), "
+                             f"not {len(syn.count)}")
+        # The compiled kernel does not check bounds, so a CSR row that leaves the table
+        # would read other memory instead of failing.
+        CoreImage._check_range("synapse count", syn.count, 0, n_syn)
+        CoreImage._check_range("synapse start", syn.start, 0, n_syn)
+        CoreImage._check_range("synapse start + count", syn.start + syn.count, 0, n_syn)
+        CoreImage._check_range("synapse target", syn.target, 0, N - 1)
+        CoreImage._check_range("synapse weight", syn.weight, self.weight_min, self.weight_max,
+                               f" for {self.weight_bits}-bit "
+                               f"{'signed' if self.weight_signed else 'unsigned'} weights")
+        CoreImage._check_range("synapse delay", syn.delay, 1, self.max_delay)
+        if syn.n_axons < self.n_axons:
+            pad = self.n_axons - syn.n_axons
+            syn = SynapseTable(
+                start=np.concatenate([syn.start, np.full(pad, n_syn, dtype=np.int64)]),
+                count=np.concatenate([syn.count, np.zeros(pad, dtype=np.int64)]),
+                target=syn.target, weight=syn.weight, delay=syn.delay)
+        object.__setattr__(self, "synapses", syn)
+
+        col = lambda f, dtype=np.int64: np.array([f(p) for p in profiles], dtype=dtype)
+        object.__setattr__(self, "_profile_columns", (
+            col(lambda p: p.du_eff), col(lambda p: p.dv_eff), col(lambda p: p.vth),
+            col(lambda p: p.bias), col(lambda p: _RESET_CODES[p.reset]),
+            col(lambda p: p.v_reset), col(lambda p: p.refractory),
+            col(lambda p: p.weight_exp),
+            col(lambda p: p.rounding is Rounding.FLOOR, np.bool_),
+            col(lambda p: p.u_overflow is Overflow.SATURATE, np.bool_),
+            col(lambda p: p.v_overflow is Overflow.SATURATE, np.bool_)))
+
+    @classmethod
+    def from_image(cls, image):
+        """The arrays of a checked :class:`CoreImage`, with its widths."""
+        if not isinstance(image, CoreImage):
+            raise TypeError(f"image must be a CoreImage, not {image!r}")
+        p = image.params
+        return cls(n_neurons=p.n_neurons, n_axons=p.n_axons, synapses=image.synapses,
+                   profiles=image.profiles, neuron_profile=image.neuron_profile,
+                   u0=image.u0, v0=image.v0, max_delay=p.max_delay, state_bits=p.state_bits,
+                   weight_bits=p.weight_bits, weight_signed=p.weight_signed,
+                   refractory_bits=p.refractory_bits, acc_bits=p.acc_bits)
+
+    @property
+    def n_synapses(self):
+        return len(self.synapses.target)
+
+    @property
+    def weight_min(self):
+        return -(1 << (self.weight_bits - 1)) if self.weight_signed else 0
+
+    @property
+    def weight_max(self):
+        return (1 << (self.weight_bits - 1 if self.weight_signed else self.weight_bits)) - 1
+
+    @property
+    def refractory_max(self):
+        return (1 << self.refractory_bits) - 1
+
+    def initial_state(self):
+        """The state before step 0, as :meth:`CoreState.initial` gives it for an image."""
+        return CoreState(t=0, u=self.u0.copy(), v=self.v0.copy(),
+                         ref=np.zeros(self.n_neurons, dtype=np.int64),
+                         acc=np.zeros((self.max_delay, self.n_neurons), dtype=np.int64))
+
+
+# --- the compiled kernel ------------------------------------------------------------
+# Mirrors golden_model.fixedpoint and golden_model.lif on scalars. Every value is int64;
+# unsigned types are avoided because numba promotes int64 op uint64 to float64.
+
+@numba.njit(cache=True, inline="always")
+def _wrap(x, bits):
+    half = np.int64(1) << (bits - 1)
+    return ((x + half) & ((np.int64(1) << bits) - 1)) - half
+
+
+@numba.njit(cache=True, inline="always")
+def _overflow(x, bits, saturate):
+    if saturate:
+        # Symmetric: the most negative code is never produced.
+        hi = (np.int64(1) << (bits - 1)) - 1
+        if x > hi:
+            return hi
+        if x < -hi:
+            return -hi
+        return x
+    return _wrap(x, bits)
+
+
+@numba.njit(cache=True, inline="always")
+def _decay(x, d_eff, floor, shift, one):
+    prod = x * (one - d_eff)
+    if not floor and prod < 0:
+        # Toward zero: adding 2**shift - 1 before the floor shift rounds negatives up.
+        prod += one - 1
+    return prod >> shift
+
+
+@numba.njit(cache=True, inline="always")
+def _deliver_axon(acc, a, base, syn_start, syn_count, syn_target, syn_weight, syn_delay):
+    D = acc.shape[0]
+    first = syn_start[a]
+    for e in range(first, first + syn_count[a]):
+        # (t - 1 + delay) mod D without a division: base = (t - 1) mod D and
+        # 1 <= delay <= D, so one conditional subtraction suffices.
+        s = base + syn_delay[e]
+        if s >= D:
+            s -= D
+        # Summed unwrapped: wrapping is a ring homomorphism, so wrapping once when the
+        # slot is read equals the spec's wrap after every delivery. int64 cannot overflow
+        # first: a slot lives at most 64 steps and an event adds at most 2**31 per synapse.
+        acc[s, syn_target[e]] += syn_weight[e]
+    return syn_count[a]
+
+
+@numba.njit(cache=True)
+def _run(t0, ev_ptr, ev_axon, loopback,
+         syn_start, syn_count, syn_target, syn_weight, syn_delay,
+         neuron_profile, du, dv, vth, bias, reset, v_reset, refractory, weight_exp,
+         floor, u_sat, v_sat, state_bits, acc_bits, shift, one,
+         u, v, ref, acc, spikes, u_rec, v_rec, record, sops):
+    n_steps = len(ev_ptr) - 1
+    N = u.shape[0]
+    D = acc.shape[0]
+    fired = np.empty(N, dtype=np.int64)   # neurons that spiked in the previous step
+    n_fired = 0
+    for i in range(n_steps):
+        t = t0 + i
+        # 1. Deliver: this step's external events, then last step's spikes (loopback).
+        base = (t + D - 1) % D
+        n_sop = 0
+        for k in range(ev_ptr[i], ev_ptr[i + 1]):
+            n_sop += _deliver_axon(acc, ev_axon[k], base,
+                                   syn_start, syn_count, syn_target, syn_weight, syn_delay)
+        if loopback:
+            for k in range(n_fired):
+                n_sop += _deliver_axon(acc, fired[k], base,
+                                       syn_start, syn_count, syn_target, syn_weight, syn_delay)
+        sops[i] = n_sop
+
+        # 2. Update every neuron from its slot for step t, in neuron order.
+        slot = t % D
+        n_fired = 0
+        for n in range(N):
+            p = neuron_profile[n]
+            a = _wrap(acc[slot, n], acc_bits)
+            acc[slot, n] = 0
+            un = _overflow(_decay(u[n], du[p], floor[p], shift, one) + (a << weight_exp[p]),
+                           state_bits, u_sat[p])
+            u[n] = un
+            if ref[n] > 0:
+                # Refractory: u integrates, v is held and cannot spike.
+                ref[n] -= 1
+                spikes[i, n] = False
+            else:
+                vi = _overflow(_decay(v[n], dv[p], floor[p], shift, one) + un + bias[p],
+                               state_bits, v_sat[p])
+                if vi > vth[p]:
+                    r = reset[p]
+                    if r == _RESET_ZERO:
+                        v[n] = 0
+                    elif r == _RESET_SUBTRACT:
+                        # Cannot overflow: 0 <= vth < vi.
+                        v[n] = vi - vth[p]
+                    else:
+                        v[n] = v_reset[p]
+                    ref[n] = refractory[p]
+                    spikes[i, n] = True
+                    fired[n_fired] = n
+                    n_fired += 1
+                else:
+                    v[n] = vi
+                    spikes[i, n] = False
+            if record:
+                u_rec[i, n] = un
+                v_rec[i, n] = v[n]
+
+
+# --- Python entry points ------------------------------------------------------------
+
+def _check_state(state, core):
+    """Copies of ``state``'s arrays as contiguous int64, after checking they fit ``core``."""
+    if not isinstance(state, CoreState):
+        raise TypeError(f"state must be a CoreState, not {state!r}")
+    check_int("state.t", state.t, 0, _SIZE_MAX)
+    N, D = core.n_neurons, core.max_delay
+    lo, hi = -(1 << (core.state_bits - 1)), (1 << (core.state_bits - 1)) - 1
+    arrays = {}
+    # Shapes and ranges matter here: the kernel indexes without bounds checks.
+    for name, shape, lo_, hi_ in (("u", (N,), lo, hi), ("v", (N,), lo, hi),
+                                  ("ref", (N,), 0, core.refractory_max),
+                                  ("acc", (D, N), -(1 << (core.acc_bits - 1)),
+                                   (1 << (core.acc_bits - 1)) - 1)):
+        arr = np.asarray(getattr(state, name))
+        if arr.dtype.kind not in "iub":
+            raise TypeError(f"state.{name} must hold integers, not {arr.dtype}")
+        if arr.shape != shape:
+            raise ValueError(f"state.{name} must have shape {shape}, not {arr.shape}")
+        arr = np.array(arr, dtype=np.int64, order="C")
+        CoreImage._check_range(f"state.{name}", arr.reshape(-1), lo_, hi_)
+        arrays[name] = arr
+    return arrays
+
+
+def simulate_core(core, inputs, n_steps=None, record_state=False, *, state=None,
+                  loopback=False):
+    """Run a :class:`FastCore`; returns a :class:`~golden_model.CoreRun`.
+
+    ``inputs`` and ``n_steps`` are read by :func:`golden_model.lif_core.normalise_inputs`.
+    With ``record_state`` the run holds ``u`` and ``v`` as ``[T, N]`` int64
+    arrays; without it ``run.u`` and ``run.v`` are ``None``, so that code
+    expecting them fails loudly instead of reading an empty array.
+
+    ``state`` (default: the initial state) is continued from and updated in
+    place, as :func:`golden_model.lif_core.simulate` does; ``run.state`` is it.
+
+    With ``loopback`` each neuron's spike at step ``t`` is also an event on the
+    axon with the neuron's id at step ``t + 1``, delivered with the external
+    events of that step. The first step sees no routed spikes, and the last
+    step's spikes are left undelivered in ``run.spikes[-1]``. It needs
+    ``n_axons >= n_neurons``.
+    """
+    if not isinstance(core, FastCore):
+        raise TypeError(f"core must be a FastCore, not {core!r}")
+    if not isinstance(record_state, bool):
+        raise TypeError(f"record_state must be a bool, not {record_state!r}")
+    if not isinstance(loopback, bool):
+        raise TypeError(f"loopback must be a bool, not {loopback!r}")
+    if loopback and core.n_axons < core.n_neurons:
+        raise ValueError(f"loopback needs an axon for every neuron: n_axons must be at least "
+                         f"n_neurons = {core.n_neurons}, not {core.n_axons}")
+    steps = normalise_inputs(inputs, core.n_axons, n_steps)
+    state = core.initial_state() if state is None else state
+    arrays = _check_state(state, core)
+
+    T, N = len(steps), core.n_neurons
+    ev_ptr = np.zeros(T + 1, dtype=np.int64)
+    ev_ptr[1:] = np.cumsum([len(s) for s in steps])
+    ev_axon = np.concatenate(steps).astype(np.int64) if T else np.zeros(0, dtype=np.int64)
+    spikes = np.zeros((T, N), dtype=np.bool_)
+    rec_shape = (T, N) if record_state else (0, 0)
+    u_rec = np.zeros(rec_shape, dtype=np.int64)
+    v_rec = np.zeros(rec_shape, dtype=np.int64)
+    sops = np.zeros(T, dtype=np.int64)
+    syn = core.synapses
+    _run(np.int64(state.t), ev_ptr, ev_axon, loopback,
+         syn.start, syn.count, syn.target, syn.weight, syn.delay,
+         core.neuron_profile, *core._profile_columns,
+         np.int64(core.state_bits), np.int64(core.acc_bits),
+         np.int64(DECAY_SHIFT), np.int64(DECAY_ONE),
+         arrays["u"], arrays["v"], arrays["ref"], arrays["acc"],
+         spikes, u_rec, v_rec, record_state, sops)
+
+    # The kernel leaves slots as unwrapped sums; the spec stores them wrapped.
+    acc = arrays["acc"]
+    half = np.int64(1) << (core.acc_bits - 1)
+    acc[:] = ((acc + half) & ((np.int64(1) << core.acc_bits) - 1)) - half
+    state.t += T
+    state.u, state.v, state.ref = arrays["u"], arrays["v"], arrays["ref"]
+    state.acc = acc
+    return CoreRun(spikes=spikes, u=u_rec if record_state else None,
+                   v=v_rec if record_state else None, sops=sops, state=state)
+
+
+def simulate_fast(image, inputs, n_steps=None, record_state=False, *, state=None):
+    """Compiled :func:`golden_model.lif_core.simulate`: the same run, bit for bit.
+
+    Takes a :class:`CoreImage` and the same ``inputs``, ``n_steps`` and
+    ``state``. ``run.u`` and ``run.v`` are ``[T, N]`` int64 arrays with
+    ``record_state`` and ``None`` without it. See :func:`simulate_core`.
+    """
+    return simulate_core(FastCore.from_image(image), inputs, n_steps, record_state,
+                         state=state)

@@ -1,0 +1,121 @@
+"""Tier 3: ``LIFCore`` in the Amaranth simulator against the golden model, and its elaboration checks."""
+
+import re
+
+import numpy as np
+import pytest
+from amaranth.hdl import Fragment
+
+from golden_model import CoreImage, CoreParams, LIFProfile, SynapseTable, simulate
+from golden_model.params import ResetMode
+from rtl.lif_core import Counter, LIFCore, ProfileField, Region, config_writes, signed_value
+from sim.amaranth_sim import CoreBench
+from sim.stimulus import random_image, random_inputs
+
+
+def assert_matches_golden(image, steps, result):
+    golden = simulate(image, steps)
+    np.testing.assert_array_equal(result["spikes"], golden.spikes)
+    np.testing.assert_array_equal(result["u"], golden.u)
+    np.testing.assert_array_equal(result["v"], golden.v)
+    assert result["counters"][Counter.SOPS] == golden.n_sops
+    assert result["counters"][Counter.SPIKES] == golden.n_spikes
+    assert result["counters"][Counter.TIMESTEP] == len(steps)
+    return golden
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_configuration_matches_golden(seed):
+    rng = np.random.default_rng(seed)
+    params = CoreParams(n_neurons=16, n_axons=8, n_synapses=64, max_delay=int(rng.integers(1, 6)),
+                        state_bits=int(rng.choice([8, 13, 24])),
+                        weight_bits=int(rng.integers(1, 9)),
+                        weight_signed=bool(rng.integers(0, 2)), refractory_bits=3)
+    image = random_image(rng, params)
+    steps = random_inputs(rng, params.n_axons, 25, rate=0.3, burst_every=6)
+    result = CoreBench(LIFCore(params), stall=0.3, seed=seed).run(image, steps)
+    assert_matches_golden(image, steps, result)
+
+
+def test_every_neuron_spiking_under_backpressure_loses_nothing():
+    """All 32 neurons fire every step while the consumer refuses 80% of cycles."""
+    params = CoreParams(n_neurons=32, n_axons=1, n_synapses=1, max_delay=1)
+    image = CoreImage(params, [LIFProfile(vth=0, bias_mant=5)], 0,
+                      SynapseTable.from_synapses(1, [(0, 0, 1, 1)]))
+    steps = [[]] * 4
+    bench = CoreBench(LIFCore(params), stall=0.8, seed=3)
+    result = bench.run(image, steps, read_state=False)
+    assert result["spikes"].all()
+    # Neuron order within each step, each spike exactly once.
+    for t in range(4):
+        assert [n for s, n in result["spike_order"] if s == t] == list(range(32))
+
+
+def test_refractory_and_reset_modes_match_golden():
+    params = CoreParams(n_neurons=16, n_axons=3, n_synapses=48, max_delay=2, state_bits=16,
+                        refractory_bits=3)
+    profiles = [LIFProfile(vth=300, reset=ResetMode.ZERO, refractory=3, weight_exp=2),
+                LIFProfile(vth=300, reset=ResetMode.SUBTRACT, dv=100, weight_exp=2),
+                LIFProfile(vth=300, reset=ResetMode.VALUE, v_reset=-77, du=4095, du_offset=1,
+                           weight_exp=2)]
+    rows = [(a, n, 90, 1 + (n % 2)) for a in range(3) for n in range(16)]
+    image = CoreImage(params, profiles, np.arange(16) % 3,
+                      SynapseTable.from_synapses(3, rows))
+    steps = [[0, 1, 2]] * 6 + [[]] * 4
+    result = CoreBench(LIFCore(params)).run(image, steps)
+    golden = assert_matches_golden(image, steps, result)
+    assert golden.spikes.any() and not golden.spikes.all()
+
+
+def test_config_writes_read_back_through_debug_port():
+    rng = np.random.default_rng(11)
+    params = CoreParams(n_neurons=16, n_axons=4, n_synapses=20, max_delay=3, state_bits=12,
+                        weight_bits=5, weight_signed=True)
+    image = random_image(rng, params)
+    dut = LIFCore(params)
+    bench = CoreBench(dut)
+    writes = config_writes(image)
+    reads = {}
+
+    async def main(ctx):
+        await bench.load(ctx, image)
+        for region, addr, _ in writes:
+            reads[region, addr] = await bench.debug_read(ctx, region, addr)
+
+    from amaranth.sim import Simulator
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(main)
+    sim.run()
+    for region, addr, data in writes:
+        got = reads[region, addr]
+        if region in (Region.U, Region.V, Region.SYN_WEIGHT, Region.ACC) or (
+                region == Region.PROFILE and addr & 15 in (ProfileField.BIAS,
+                                                           ProfileField.V_RESET)):
+            width = {Region.SYN_WEIGHT: 5, Region.ACC: params.acc_bits}.get(region, 12)
+            assert signed_value(got, width) == signed_value(data, width), (region, addr)
+        else:
+            assert got == data, (region, addr)
+
+
+def test_rejects_non_params():
+    with pytest.raises(TypeError, match=r"^params must be a CoreParams, not 16$"):
+        LIFCore(16)
+
+
+def test_rejects_accumulator_beyond_address_space():
+    params = CoreParams(n_neurons=4096, n_axons=16, n_synapses=16, max_delay=17)
+    with pytest.raises(ValueError, match=re.escape(
+            "max_delay × n_neurons needs 69632 accumulator slots (17 × 4096), more than the "
+            "65536 a 16-bit config address reaches")):
+        LIFCore(params)
+
+
+def test_rejects_memory_over_budget():
+    params = CoreParams(n_neurons=16, n_axons=16, n_synapses=16, max_delay=2)
+    total = sum(w * d for w, d in LIFCore.memory_widths(params).values())
+    Fragment.get(LIFCore(params, memory_budget_bits=total), None)
+    with pytest.raises(ValueError, match=re.escape(
+            f"the core's memories need {total} bits, more than memory_budget_bits = "
+            f"{total - 1}")):
+        LIFCore(params, memory_budget_bits=total - 1)
