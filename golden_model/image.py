@@ -34,10 +34,15 @@ class SynapseTable:
         Entries keep their order within an axon, so the same list always gives
         the same memory image.
         """
-        rows = [tuple(int(x) for x in s) for s in synapses]
-        for i, row in enumerate(rows):
+        rows = []
+        for i, s in enumerate(synapses):
+            row = tuple(s)
             if len(row) != 4:
                 raise ValueError(f"synapses[{i}] must be (axon, target, weight, delay), not {row!r}")
+            for field, x in zip(("axon", "target", "weight", "delay"), row):
+                if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, np.integer)):
+                    raise TypeError(f"synapses[{i}] {field} must be an integer, not {x!r}")
+            rows.append(tuple(int(x) for x in row))
             check_int(f"synapses[{i}] axon", row[0], 0, n_axons - 1)
         rows.sort(key=lambda r: r[0])  # stable: keeps order within an axon
         arr = np.array(rows, dtype=np.int64).reshape(-1, 4)
@@ -49,8 +54,12 @@ class SynapseTable:
     @classmethod
     def from_dense(cls, weights, delays=1):
         """Build from a dense ``[n_axons, n_neurons]`` weight matrix; zeros are no synapse."""
-        weights = np.asarray(weights, dtype=np.int64)
-        delays = np.broadcast_to(np.asarray(delays, dtype=np.int64), weights.shape)
+        weights, delays = np.asarray(weights), np.asarray(delays)
+        for name, arr in (("weights", weights), ("delays", delays)):
+            if arr.dtype.kind not in "iu":
+                raise TypeError(f"{name} must hold integers, not {arr.dtype}")
+        weights = weights.astype(np.int64)
+        delays = np.broadcast_to(delays.astype(np.int64), weights.shape)
         axon, target = np.nonzero(weights)
         return cls.from_synapses(weights.shape[0], zip(axon, target, weights[axon, target],
                                                        delays[axon, target]))
@@ -108,11 +117,11 @@ class CoreImage:
         if len(syn) > p.n_synapses:
             raise ValueError(f"synapses hold {len(syn)} entries, more than n_synapses = "
                              f"{p.n_synapses}")
-        self._check_range("synapse target", syn.target, 0, p.n_neurons - 1)
-        self._check_range("synapse weight", syn.weight, p.weight_min, p.weight_max,
+        self._check_range("synapse entry {i} target", syn.target, 0, p.n_neurons - 1)
+        self._check_range("synapse entry {i} weight", syn.weight, p.weight_min, p.weight_max,
                           f" for {p.weight_bits}-bit {'signed' if p.weight_signed else 'unsigned'}"
                           " weights")
-        self._check_range("synapse delay", syn.delay, 1, p.max_delay)
+        self._check_range("synapse entry {i} delay", syn.delay, 1, p.max_delay)
         if syn.n_axons < p.n_axons:
             pad = p.n_axons - syn.n_axons
             syn = SynapseTable(
@@ -130,7 +139,7 @@ class CoreImage:
             arr.astype(np.int64)
         if arr.shape != (n,):
             raise ValueError(f"{name} must have one entry per neuron ({n}), not shape {arr.shape}")
-        CoreImage._check_range(name, arr, lo, hi)
+        CoreImage._check_range(name + "[{i}]", arr, lo, hi)
         return arr
 
     @staticmethod
@@ -138,7 +147,8 @@ class CoreImage:
         bad = np.flatnonzero((arr < lo) | (arr > hi))
         if len(bad):
             i = bad[0]
-            raise ValueError(f"{name} [{i}] must be between {lo} and {hi}{what}, not {arr[i]}")
+            raise ValueError(f"{name.format(i=i)} must be between {lo} and {hi}{what}, "
+                             f"not {arr[i]}")
 
     @property
     def profile_table(self):

@@ -122,6 +122,8 @@ def normalise_inputs(inputs, n_axons, n_steps=None):
         if inputs.shape[1] != n_axons:
             raise ValueError(f"inputs must have {n_axons} columns (n_axons), "
                              f"not shape {inputs.shape}")
+        if inputs.dtype.kind not in "iub":
+            raise TypeError(f"inputs must hold integer event counts, not {inputs.dtype}")
         counts = inputs.astype(np.int64)
         if (counts < 0).any():
             raise ValueError("inputs must hold event counts >= 0")
@@ -129,7 +131,10 @@ def normalise_inputs(inputs, n_axons, n_steps=None):
     else:
         steps = []
         for t, events in enumerate(inputs):
-            arr = np.asarray(list(events), dtype=np.int64).reshape(-1)
+            arr = np.asarray(list(events))
+            if arr.size and arr.dtype.kind not in "iu":
+                raise TypeError(f"inputs[{t}] must hold integer axon ids, not {arr.dtype}")
+            arr = arr.astype(np.int64).reshape(-1)
             bad = np.flatnonzero((arr < 0) | (arr >= n_axons))
             if len(bad):
                 raise ValueError(f"inputs[{t}] axon must be between 0 and {n_axons - 1}, "

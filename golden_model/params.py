@@ -73,7 +73,7 @@ class CoreParams:
     ========================  ==========  =======================================
 
     The accumulator wraps modulo ``2**acc_bits``, so its sum never depends on
-    the order in which events arrive. With the default ``acc_bits = S`` and
+    the order in which events arrive. With the default ``acc_bits = max(S, W + 1)`` and
     ``u_overflow = WRAP`` that wrap is invisible: ``u`` wraps at ``S`` bits
     anyway and the accumulator is shifted left before it is added.
     """
@@ -228,8 +228,11 @@ class LIFProfile:
         weight exponent, 0..7). ``u`` wraps, ``v`` saturates, ``v`` resets to
         0, decays round toward zero. Use it with :meth:`CoreParams.loihi`.
 
-        One documented edge differs from Lava's numpy code: ``u`` wraps in
-        two's complement, so exactly ``+2**23`` becomes ``-2**23``.
+        Two documented edges differ from Lava's numpy code, whose wrap is
+        not two's complement: here ``u`` wraps modulo ``2**24`` into
+        ``[-2**23, 2**23 - 1]``, so exactly ``+2**23`` becomes ``-2**23`` and
+        ``-2**23`` stays, where Lava keeps ``+2**23`` and turns ``-2**23`` into
+        ``+2**23``.
         """
         check_int("du", du, 0, 4095)
         check_int("dv", dv, 0, 4095)
