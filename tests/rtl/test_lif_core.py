@@ -119,3 +119,9 @@ def test_rejects_memory_over_budget():
             f"the core's memories need {total} bits, more than memory_budget_bits = "
             f"{total - 1}")):
         LIFCore(params, memory_budget_bits=total - 1)
+
+
+def test_largest_core_elaborates():
+    """4096 neurons with 16 delay slots fill the 16-bit accumulator address space exactly."""
+    params = CoreParams(n_neurons=4096, n_axons=4096, n_synapses=65536, max_delay=16)
+    Fragment.get(LIFCore(params), None)
