@@ -45,7 +45,7 @@ from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, fifo, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden_model.params import CoreParams
+from golden_model.params import CoreParams, check_int
 from . import fixedpoint as fxp
 
 __all__ = ["Region", "ProfileField", "Counter", "ConfigWrite", "DebugRead", "LIFCore",
@@ -126,6 +126,10 @@ class LIFCore(wiring.Component):
         Sizes and widths, fixed at elaboration.
     memory_budget_bits : int or None
         If given, elaboration is refused when the core's memories need more bits.
+    spike_fifo_depth : int
+        Depth of the output spike FIFO (default 16). With at least
+        ``n_neurons + 1`` entries the update never waits for ``spike_out``,
+        which is what keeps a mesh of cores free of deadlock.
 
     Ports
     -----
@@ -146,11 +150,13 @@ class LIFCore(wiring.Component):
         Number of completed steps.
     """
 
-    def __init__(self, params, *, memory_budget_bits=None):
+    def __init__(self, params, *, memory_budget_bits=None, spike_fifo_depth=FIFO_DEPTH):
         try:
             if not isinstance(params, CoreParams):
                 raise TypeError(f"params must be a CoreParams, not {params!r}")
             self.params = p = params
+            self.spike_fifo_depth = check_int("spike_fifo_depth", spike_fifo_depth,
+                                              UPDATE_STAGES + 1, 8192)
             self._check_fits(memory_budget_bits)
         except (TypeError, ValueError):
             # A rejected core was never meant to be elaborated; don't warn that it wasn't.
@@ -330,7 +336,7 @@ class LIFCore(wiring.Component):
             m.d.sync += counters[Counter.SOPS].eq(counters[Counter.SOPS] + 1)
 
         # ---- update pipeline --------------------------------------------------------
-        spikes = fifo.SyncFIFOBuffered(width=NB, depth=FIFO_DEPTH)
+        spikes = fifo.SyncFIFOBuffered(width=NB, depth=self.spike_fifo_depth)
         m.submodules.spikes = spikes
         m.d.comb += [
             self.spike_out.valid.eq(spikes.r_rdy),
@@ -344,7 +350,7 @@ class LIFCore(wiring.Component):
         m.d.comb += in_flight.eq(sum(u_valid[k] for k in range(UPDATE_STAGES)))
         u0 = Signal()
         m.d.comb += u0.eq(in_update & (n_issue < p.n_neurons) &
-                          (spikes.level + in_flight < FIFO_DEPTH))
+                          (spikes.level + in_flight < self.spike_fifo_depth))
         m.d.sync += u_valid.eq(Cat(u0, u_valid[:-1]))
 
         # U1: state, profile index and accumulator slot are here; fetch the profile.

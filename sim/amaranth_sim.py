@@ -105,3 +105,73 @@ class CoreBench:
         out["spikes"] = spikes
         out["spike_order"] = list(self.spikes)
         return out
+
+
+class ChipBench:
+    """Drive a :class:`rtl.chip.Chip` through timesteps in the Amaranth simulator."""
+
+    def __init__(self, dut, *, stall=0.0, seed=0):
+        self.dut = dut
+        self.p = dut.params
+        self.stall = stall
+        self.rng = np.random.default_rng(seed)
+        self.host = []       # (step, x, y, neuron)
+        self.step = -1
+
+    async def debug_read(self, ctx, core, region, addr):
+        dut = self.dut
+        await push(ctx, dut.debug.req, {"core": core, "region": region, "addr": addr})
+        ctx.set(dut.debug.resp.ready, 1)
+        *_, data = await ctx.tick().sample(dut.debug.resp.payload).until(dut.debug.resp.valid)
+        ctx.set(dut.debug.resp.ready, 0)
+        return data
+
+    async def collect(self, ctx):
+        dut = self.dut
+        ready = 1
+        ctx.set(dut.ext_out.ready, ready)
+        async for _, _, valid, payload in ctx.tick().sample(dut.ext_out.valid,
+                                                            dut.ext_out.payload):
+            if valid and ready:
+                self.host.append((self.step, payload.x, payload.y, payload.neuron))
+            ready = int(not (self.stall and self.rng.random() < self.stall))
+            ctx.set(dut.ext_out.ready, ready)
+
+    def run(self, image, steps, *, read_state=True):
+        from rtl.chip import ChipCounter, CHIP_REGION, chip_config_writes
+        p = self.p
+        T, C, N = len(steps), p.n_cores, p.core.n_neurons
+        out = {"u": np.zeros((T, C, N), np.int64), "v": np.zeros((T, C, N), np.int64),
+               "counters": {}}
+        S = p.core.state_bits
+
+        async def main(ctx):
+            for core, region, addr, data in chip_config_writes(image):
+                await push(ctx, self.dut.config,
+                           {"core": core, "region": region, "addr": addr, "data": data})
+            for t, events in enumerate(steps):
+                for x, y, a in events:
+                    await push(ctx, self.dut.ext_in, {"x": x, "y": y, "axon": a})
+                self.step += 1
+                await push(ctx, self.dut.tick)
+                await ctx.tick().until(~self.dut.busy)
+                if read_state:
+                    for k in range(C):
+                        for n in range(N):
+                            out["u"][t, k, n] = signed_value(
+                                await self.debug_read(ctx, k, Region.U, n), S)
+                            out["v"][t, k, n] = signed_value(
+                                await self.debug_read(ctx, k, Region.V, n), S)
+            for c in ChipCounter:
+                out["counters"][c] = await self.debug_read(ctx, 0, CHIP_REGION, c)
+            for k in range(C):
+                out["counters"][f"routed_{k}"] = await self.debug_read(
+                    ctx, 0, CHIP_REGION, ChipCounter.ROUTED + k)
+
+        sim = Simulator(self.dut)
+        sim.add_clock(1e-8)
+        sim.add_testbench(main)
+        sim.add_testbench(self.collect, background=True)
+        sim.run()
+        out["host"] = sorted(self.host)
+        return out

@@ -13,7 +13,8 @@ from golden_model import CoreImage, CoreParams, LIFProfile, SynapseTable
 from golden_model.fixedpoint import Overflow, Rounding, signed_max, signed_min
 from golden_model.params import ResetMode
 
-__all__ = ["random_profile", "random_image", "random_inputs"]
+__all__ = ["random_profile", "random_image", "random_inputs", "random_routes", "random_chip_image",
+           "random_chip_inputs"]
 
 
 def random_profile(rng, params):
@@ -92,4 +93,46 @@ def random_inputs(rng, n_axons, n_steps, rate=0.1, *, burst_every=0):
             events = list(range(n_axons)) + list(rng.integers(0, n_axons, size=n_axons // 2))
         rng.shuffle(events)
         steps.append([int(a) for a in events])
+    return steps
+
+
+def random_routes(rng, chip, *, n_routes=None, host_fraction=0.2, fan_out_all=True):
+    """A random :class:`RouteTable` per core; neuron 0 of core 0 reaches every core when
+    ``fan_out_all``."""
+    from golden_model.chip import RouteTable
+    core = chip.core
+    budget = chip.n_routes if n_routes is None else n_routes
+    tables = []
+    for k in range(chip.n_cores):
+        rows = []
+        if fan_out_all and k == 0 and budget >= chip.n_cores:
+            rows += [(0, x, y, int(rng.integers(0, core.n_axons)))
+                     for y in range(chip.rows) for x in range(chip.cols)]
+        n = int(rng.integers(budget // 2, budget + 1))
+        while len(rows) < n:
+            neuron = int(rng.integers(0, core.n_neurons))
+            if rng.random() < host_fraction:
+                rows.append((neuron, "host"))
+            else:
+                rows.append((neuron, int(rng.integers(0, chip.cols)),
+                             int(rng.integers(0, chip.rows)), int(rng.integers(0, core.n_axons))))
+        tables.append(RouteTable.from_routes(core.n_neurons, rows))
+    return tables
+
+
+def random_chip_image(rng, chip, **kwargs):
+    """Random core images and output tables for every core of ``chip``."""
+    from golden_model.chip import ChipImage
+    cores = [random_image(rng, chip.core) for _ in range(chip.n_cores)]
+    return ChipImage(chip, cores, random_routes(rng, chip, **kwargs))
+
+
+def random_chip_inputs(rng, chip, n_steps, rate=0.1):
+    """Per-step lists of external ``(x, y, axon)`` events, Bernoulli per core and axon."""
+    steps = []
+    for _ in range(n_steps):
+        events = [(x, y, int(a)) for y in range(chip.rows) for x in range(chip.cols)
+                  for a in np.flatnonzero(rng.random(chip.core.n_axons) < rate)]
+        rng.shuffle(events)
+        steps.append([tuple(int(v) for v in e) for e in events])
     return steps

@@ -1,0 +1,288 @@
+"""``Chip``: an R×C mesh of LIF cores, bit-exact with :mod:`golden_model.chip`.
+
+Each tile is a :class:`~rtl.lif_core.LIFCore`, its
+:class:`~rtl.output_table.OutputTable` and a :class:`~rtl.router.Router`.
+External AER packets enter the mesh at the west port of router (0, 0);
+host-bound spikes leave through a round-robin merger on ``ext_out``.
+
+**Timestep barrier.** ``tick`` is accepted only when the chip is drained:
+no packet in any router, every core and output table idle, the output
+merger empty. Then every core starts its update in the same cycle. The step
+ends when the chip is drained again, so every packet routed from this step's
+spikes has been delivered (into the next step's slots) before the next tick.
+Each core's spike FIFO holds a whole step's spikes, so an update never waits
+for the mesh, and the mesh never waits on an update for long: no
+cycle of waits can form. Results do not depend on traffic timing.
+
+**Config and debug.** One chip-level port each; the ``core`` field picks the
+tile, regions 0..10 reach the core, 11..13 its output table, and region 15
+the chip's own counters (:class:`ChipCounter`). A packet from ``ext_in``
+addressed outside the mesh or the axon range is dropped and counted
+(``BAD_PACKETS``), never routed.
+"""
+
+import enum
+
+from amaranth import Cat, Module, Mux, Signal
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden_model.chip import ChipParams
+from .arbiter import RoundRobin
+from .lif_core import UPDATE_STAGES, LIFCore
+from .output_table import OutputTable
+from .router import PORTS, Router, packet_layout
+
+__all__ = ["ChipCounter", "CHIP_REGION", "Chip", "chip_config_layout", "chip_debug_layout",
+           "host_event_layout", "chip_config_writes"]
+
+CHIP_REGION = 15
+
+
+class ChipCounter(enum.IntEnum):
+    """Chip counters (region 15). ``ROUTED + k`` is router ``k``'s forwarded packets."""
+    TIMESTEP = 0
+    DELIVER_CYCLES = 1   # between steps, with traffic or work in flight
+    UPDATE_CYCLES = 2    # in a step, while any core is busy
+    DRAIN_CYCLES = 3     # in a step, cores idle, the mesh still carrying packets
+    IDLE_CYCLES = 4
+    BAD_PACKETS = 5
+    PACKETS = 6          # mesh packets emitted by all output tables
+    HOST_EVENTS = 7
+    ROUTED = 16
+
+
+def chip_config_layout(params):
+    return data.StructLayout({"core": max(1, (params.n_cores - 1).bit_length()), "region": 4,
+                              "addr": 16, "data": 32})
+
+
+def chip_debug_layout(params):
+    return data.StructLayout({"core": max(1, (params.n_cores - 1).bit_length()), "region": 4,
+                              "addr": 16})
+
+
+def host_event_layout(params):
+    return data.StructLayout({"x": params.x_bits, "y": params.y_bits,
+                              "neuron": params.core.neuron_bits})
+
+
+class ChipDebugSignature(wiring.Signature):
+    def __init__(self, params):
+        super().__init__({"req": In(stream.Signature(chip_debug_layout(params))),
+                          "resp": Out(stream.Signature(32))})
+
+
+class Chip(wiring.Component):
+    """A multi-core chip with ``ChipParams`` ``params``.
+
+    Ports: ``ext_in`` (packets), ``ext_out`` (host events), ``tick``,
+    ``config``, ``debug``, ``busy``, ``timestep``.
+    """
+
+    def __init__(self, params):
+        if not isinstance(params, ChipParams):
+            raise TypeError(f"params must be a ChipParams, not {params!r}")
+        self.params = params
+        super().__init__({
+            "ext_in": In(stream.Signature(packet_layout(params))),
+            "ext_out": Out(stream.Signature(host_event_layout(params))),
+            "tick": In(stream.Signature(0)),
+            "config": In(stream.Signature(chip_config_layout(params))),
+            "debug": Out(ChipDebugSignature(params)),
+            "busy": Out(1),
+            "timestep": Out(32),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        C = p.n_cores
+        cores, tables, routers = [], [], []
+        for k in range(C):
+            x, y = p.core_xy(k)
+            core = LIFCore(p.core, spike_fifo_depth=p.core.n_neurons + UPDATE_STAGES + 1)
+            table = OutputTable(p)
+            router = Router(p, x, y)
+            m.submodules[f"core_{x}_{y}"] = core
+            m.submodules[f"table_{x}_{y}"] = table
+            m.submodules[f"router_{x}_{y}"] = router
+            wiring.connect(m, core.spike_out, table.spike_in)
+            wiring.connect(m, table.packet_out, router.in_l)
+            m.d.comb += [core.axon_in.valid.eq(router.out_l.valid),
+                         core.axon_in.payload.axon.eq(router.out_l.payload.axon),
+                         router.out_l.ready.eq(core.axon_in.ready)]
+            cores.append(core)
+            tables.append(table)
+            routers.append(router)
+
+        def at(x, y):
+            return routers[p.core_index(x, y)] if 0 <= x < p.cols and 0 <= y < p.rows else None
+
+        for k, r in enumerate(routers):
+            x, y = p.core_xy(k)
+            for port, (nx, ny), back in (("e", (x + 1, y), "w"), ("s", (x, y + 1), "n")):
+                other = at(nx, ny)
+                if other is not None:
+                    wiring.connect(m, getattr(r, f"out_{port}"), getattr(other, f"in_{back}"))
+                    wiring.connect(m, getattr(other, f"out_{back}"), getattr(r, f"in_{port}"))
+            # Edges: XY routing never sends a valid packet off the mesh; tie the unused ports.
+            for port, (nx, ny) in (("n", (x, y - 1)), ("e", (x + 1, y)), ("s", (x, y + 1)),
+                                   ("w", (x - 1, y))):
+                if at(nx, ny) is None:
+                    m.d.comb += getattr(r, f"out_{port}").ready.eq(0)
+
+        # ---- phases and the barrier ------------------------------------------------
+        stepping = Signal()
+        timestep = Signal(32)
+        m.d.comb += self.timestep.eq(timestep)
+        cores_busy = Cat(c.busy for c in cores).any()
+        tables_busy = Cat(t.busy for t in tables).any()
+        mesh_busy = ~Cat(r.empty for r in routers).all()
+        merger_busy = self.ext_out.valid
+        drained = Signal()
+        m.d.comb += drained.eq(~cores_busy & ~tables_busy & ~mesh_busy & ~merger_busy)
+
+        counters = {c: Signal(32, name=f"count_{c.name.lower()}") for c in ChipCounter
+                    if c != ChipCounter.ROUTED}
+        m.d.comb += counters[ChipCounter.TIMESTEP].eq(timestep)
+        m.d.comb += [counters[ChipCounter.PACKETS].eq(sum(t.packets for t in tables)),
+                     counters[ChipCounter.HOST_EVENTS].eq(sum(t.host_events for t in tables))]
+
+        # ---- external input -----------------------------------------------------------
+        ingress = routers[0].in_w
+        pkt = self.ext_in.payload
+        in_range = (pkt.x < p.cols) & (pkt.y < p.rows) & (pkt.axon < p.core.n_axons)
+        m.d.comb += [ingress.payload.eq(pkt),
+                     ingress.valid.eq(self.ext_in.valid & in_range & ~stepping),
+                     self.ext_in.ready.eq(~stepping & (ingress.ready | ~in_range))]
+        with m.If(self.ext_in.valid & self.ext_in.ready & ~in_range):
+            m.d.sync += counters[ChipCounter.BAD_PACKETS].eq(
+                counters[ChipCounter.BAD_PACKETS] + 1)
+
+        # ---- output merger ------------------------------------------------------------
+        m.submodules.merger = merger = RoundRobin(C)
+        out = self.ext_out
+        out_free = ~out.valid | out.ready
+        m.d.comb += [merger.requests.eq(Cat(t.host_out.valid for t in tables)),
+                     merger.advance.eq(out_free)]
+        with m.If(out_free):
+            m.d.sync += out.valid.eq(merger.grant.any())
+        for k, t in enumerate(tables):
+            x, y = p.core_xy(k)
+            m.d.comb += t.host_out.ready.eq(out_free & merger.grant[k])
+            with m.If(out_free & merger.grant[k]):
+                m.d.sync += [out.payload.x.eq(x), out.payload.y.eq(y),
+                             out.payload.neuron.eq(t.host_out.payload.neuron)]
+
+        # ---- config -------------------------------------------------------------------
+        cfg = self.config
+        cfg_targets = []
+        for k in range(C):
+            for target, is_table in ((cores[k], False), (tables[k], True)):
+                sel = (cfg.payload.core == k) & \
+                    ((cfg.payload.region >= 11) if is_table else (cfg.payload.region < 11))
+                m.d.comb += [target.config.valid.eq(cfg.valid & sel & ~stepping),
+                             target.config.payload.region.eq(cfg.payload.region),
+                             target.config.payload.addr.eq(cfg.payload.addr),
+                             target.config.payload.data.eq(cfg.payload.data)]
+                cfg_targets.append((sel, target.config.ready))
+        cfg_known = Signal()
+        m.d.comb += cfg_known.eq(Cat(sel for sel, _ in cfg_targets).any())
+        # A write to a core that does not exist (or to a read-only region) is refused loudly:
+        # it is accepted, ignored and counted.
+        with m.If(~stepping):
+            m.d.comb += cfg.ready.eq(~cfg_known | Cat(sel & rdy for sel, rdy in cfg_targets).any())
+        with m.If(cfg.valid & cfg.ready & ~cfg_known):
+            m.d.sync += counters[ChipCounter.BAD_PACKETS].eq(
+                counters[ChipCounter.BAD_PACKETS] + 1)
+
+        # ---- debug --------------------------------------------------------------------
+        dbg = self.debug
+        req = dbg.req.payload
+        dbg_busy = Signal()
+        dbg_sel = Signal(range(2 * C + 1))
+        local_value = Signal(32)
+        local_pending = Signal()
+        targets = []
+        for k in range(C):
+            targets.append((cores[k].debug, (req.core == k) & (req.region < 11)))
+            targets.append((tables[k].debug, (req.core == k) & (req.region >= 11) &
+                            (req.region < CHIP_REGION)))
+        is_local = (req.region == CHIP_REGION) | (req.core >= C)
+        for i, (target, sel) in enumerate(targets):
+            m.d.comb += [target.req.valid.eq(dbg.req.valid & sel & ~dbg_busy & ~stepping),
+                         target.req.payload.region.eq(req.region),
+                         target.req.payload.addr.eq(req.addr),
+                         target.resp.ready.eq(dbg.resp.ready & (dbg_sel == i) & dbg_busy)]
+            with m.If(dbg.req.valid & sel & ~dbg_busy & ~stepping & target.req.ready):
+                m.d.comb += dbg.req.ready.eq(1)
+                m.d.sync += [dbg_busy.eq(1), dbg_sel.eq(i)]
+        with m.If(dbg.req.valid & is_local & ~dbg_busy & ~stepping):
+            m.d.comb += dbg.req.ready.eq(1)
+            m.d.sync += [dbg_busy.eq(1), dbg_sel.eq(2 * C), local_pending.eq(1)]
+            with m.Switch(Mux(req.region == CHIP_REGION, req.addr, 0xFFFF)):
+                for c, sig in counters.items():
+                    with m.Case(c):
+                        m.d.sync += local_value.eq(sig)
+                for k, r in enumerate(routers):
+                    with m.Case(ChipCounter.ROUTED + k):
+                        m.d.sync += local_value.eq(r.routed)
+                with m.Default():
+                    m.d.sync += local_value.eq(0)
+        with m.Switch(dbg_sel):
+            for i, (target, _) in enumerate(targets):
+                with m.Case(i):
+                    m.d.comb += [dbg.resp.valid.eq(target.resp.valid & dbg_busy),
+                                 dbg.resp.payload.eq(target.resp.payload)]
+            with m.Default():
+                m.d.comb += [dbg.resp.valid.eq(local_pending),
+                             dbg.resp.payload.eq(local_value)]
+        with m.If(dbg.resp.valid & dbg.resp.ready):
+            m.d.sync += [dbg_busy.eq(0), local_pending.eq(0)]
+
+        # ---- tick ---------------------------------------------------------------------
+        m.d.comb += self.tick.ready.eq(~stepping & drained & ~self.ext_in.valid & ~cfg.valid &
+                                       ~dbg.req.valid & ~dbg_busy)
+        go = self.tick.valid & self.tick.ready
+        # Registered, so a core's `busy` (which includes its tick input) cannot loop back
+        # into the barrier. Every core is idle then, so every one accepts at once.
+        core_tick = Signal(C)
+        for k, c in enumerate(cores):
+            m.d.comb += c.tick.valid.eq(core_tick[k])
+            with m.If(c.tick.ready):
+                m.d.sync += core_tick[k].eq(0)
+        with m.If(go):
+            m.d.sync += [stepping.eq(1), core_tick.eq((1 << C) - 1)]
+        with m.If(stepping & drained & (core_tick == 0)):
+            m.d.sync += [stepping.eq(0), timestep.eq(timestep + 1)]
+
+        with m.If(stepping):
+            with m.If(cores_busy):
+                m.d.sync += counters[ChipCounter.UPDATE_CYCLES].eq(
+                    counters[ChipCounter.UPDATE_CYCLES] + 1)
+            with m.Else():
+                m.d.sync += counters[ChipCounter.DRAIN_CYCLES].eq(
+                    counters[ChipCounter.DRAIN_CYCLES] + 1)
+        with m.Elif(drained & ~self.ext_in.valid):
+            m.d.sync += counters[ChipCounter.IDLE_CYCLES].eq(
+                counters[ChipCounter.IDLE_CYCLES] + 1)
+        with m.Else():
+            m.d.sync += counters[ChipCounter.DELIVER_CYCLES].eq(
+                counters[ChipCounter.DELIVER_CYCLES] + 1)
+
+        m.d.comb += self.busy.eq(stepping | ~drained | self.ext_in.valid | self.tick.valid |
+                                 dbg_busy)
+        return m
+
+
+def chip_config_writes(image):
+    """The ``(core, region, addr, data)`` writes that load a :class:`golden_model.chip.ChipImage`."""
+    from .lif_core import config_writes
+    from .output_table import route_writes
+    writes = []
+    for k, (core, table) in enumerate(zip(image.cores, image.routes)):
+        writes += [(k, region, addr, data) for region, addr, data in config_writes(core)]
+        writes += [(k, region, addr, data) for region, addr, data in
+                   route_writes(image.params, table)]
+    return writes

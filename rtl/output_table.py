@@ -1,0 +1,205 @@
+"""``OutputTable``: a core's multicast output stage, mirror of :class:`golden_model.chip.RouteTable`.
+
+Each spike from the core reads its neuron's CSR pointer (``start``,
+``count``) and walks the entries one per clock. An entry becomes either a
+mesh packet ``(x, y, axon)`` for the router's local port or, with ``host``
+set, a host event carrying the neuron id. The next spike's pointer is
+fetched while the current one is walked, so a sustained stream of spikes
+produces one packet per clock while the outputs accept them.
+
+Memory map (regions continue the core's, :class:`rtl.lif_core.Region`):
+
+====  ===========  =========  ===========================================
+code  region       addr       data
+====  ===========  =========  ===========================================
+11    OUT_START    neuron     first entry
+12    OUT_COUNT    neuron     number of entries
+13    OUT_ENTRY    entry      axon [0:16], x [16:20], y [20:24], host [24]
+====  ===========  =========  ===========================================
+"""
+
+import enum
+
+from amaranth import Cat, Module, Mux, Signal, unsigned
+from amaranth.lib import data, memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden_model.chip import ChipParams
+from .lif_core import ConfigWrite, DebugSignature, spike_event_layout
+from .router import packet_layout
+
+__all__ = ["OutRegion", "OutputTable", "route_writes", "ENTRY_X", "ENTRY_Y", "ENTRY_HOST"]
+
+ENTRY_X, ENTRY_Y, ENTRY_HOST = 16, 20, 24
+
+
+class OutRegion(enum.IntEnum):
+    OUT_START = 11
+    OUT_COUNT = 12
+    OUT_ENTRY = 13
+
+
+def route_writes(params, table):
+    """The ``(region, addr, data)`` writes that load a :class:`RouteTable` into an ``OutputTable``."""
+    writes = []
+    for n in range(params.core.n_neurons):
+        writes.append((OutRegion.OUT_START, n, int(table.start[n]) if table.count[n] else 0))
+        writes.append((OutRegion.OUT_COUNT, n, int(table.count[n])))
+    for e in range(len(table)):
+        writes.append((OutRegion.OUT_ENTRY, e,
+                       int(table.axon[e]) | int(table.x[e]) << ENTRY_X |
+                       int(table.y[e]) << ENTRY_Y | int(table.host[e]) << ENTRY_HOST))
+    return writes
+
+
+class OutputTable(wiring.Component):
+    """Output table of one core of a chip with ``ChipParams`` ``params``.
+
+    Ports: ``spike_in`` (from the core), ``packet_out`` (to the router),
+    ``host_out`` (to the chip's output merger), ``config``, ``debug``,
+    ``busy``, and ``packets`` / ``host_events`` counters.
+    """
+
+    def __init__(self, params):
+        if not isinstance(params, ChipParams):
+            raise TypeError(f"params must be a ChipParams, not {params!r}")
+        self.params = params
+        core = params.core
+        super().__init__({
+            "spike_in": In(stream.Signature(spike_event_layout(core))),
+            "packet_out": Out(stream.Signature(packet_layout(params))),
+            "host_out": Out(stream.Signature(spike_event_layout(core))),
+            "config": In(stream.Signature(ConfigWrite)),
+            "debug": Out(DebugSignature()),
+            "busy": Out(1),
+            "packets": Out(32),
+            "host_events": Out(32),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        core = p.core
+        XB, YB, AB, RB = p.x_bits, p.y_bits, core.axon_bits, p.route_bits
+        entry_layout = data.StructLayout({"axon": AB, "x": XB, "y": YB, "host": 1})
+
+        m.submodules.start = start_mem = memory.Memory(shape=unsigned(RB), depth=core.n_neurons,
+                                                       init=[])
+        m.submodules.count = count_mem = memory.Memory(
+            shape=unsigned(p.n_routes.bit_length()), depth=core.n_neurons, init=[])
+        m.submodules.entry = entry_mem = memory.Memory(shape=entry_layout, depth=p.n_routes,
+                                                       init=[])
+        wr_start, wr_count, wr_entry = (start_mem.write_port(), count_mem.write_port(),
+                                        entry_mem.write_port())
+        rd_start, rd_count, rd_entry = (start_mem.read_port(), count_mem.read_port(),
+                                        entry_mem.read_port())
+
+        in_debug = Signal()
+        p_valid = Signal()
+        g_addr = Signal(RB + 1)
+        g_rem = Signal(p.n_routes.bit_length())
+        e_valid = Signal()
+        pkt, host = self.packet_out, self.host_out
+        entry = rd_entry.data
+        pkt_free = ~pkt.valid | pkt.ready
+        host_free = ~host.valid | host.ready
+        take = Signal()
+        issue = Signal()
+        g_load = Signal()
+        p_ready = Signal()
+        m.d.comb += [
+            take.eq(e_valid & Mux(entry.host, host_free, pkt_free)),
+            issue.eq((g_rem != 0) & (~e_valid | take)),
+            g_load.eq(p_valid & ((g_rem == 0) | ((g_rem == 1) & issue))),
+            p_ready.eq(~p_valid | g_load),
+        ]
+        walking = p_valid | (g_rem != 0) | e_valid
+        idle = ~walking & ~pkt.valid & ~host.valid & ~in_debug
+
+        cfg, dbg = self.config, self.debug
+        cfg_go, dbg_go = Signal(), Signal()
+        m.d.comb += [
+            cfg.ready.eq(idle & ~self.spike_in.valid),
+            cfg_go.eq(cfg.valid & cfg.ready),
+            dbg.req.ready.eq(idle & ~self.spike_in.valid & ~cfg.valid),
+            dbg_go.eq(dbg.req.valid & dbg.req.ready),
+            self.spike_in.ready.eq(p_ready & ~in_debug),
+        ]
+
+        # Pointer stage: the spike's neuron addresses start/count; held until the walk takes it.
+        m.d.comb += [
+            rd_start.addr.eq(Mux(dbg_go, dbg.req.payload.addr, self.spike_in.payload.neuron)),
+            rd_count.addr.eq(rd_start.addr),
+            rd_start.en.eq(p_ready),
+            rd_count.en.eq(p_ready),
+        ]
+        with m.If(self.spike_in.valid & self.spike_in.ready):
+            m.d.sync += p_valid.eq(1)
+        with m.Elif(g_load):
+            m.d.sync += p_valid.eq(0)
+
+        # Walk: one entry read per clock while the entry stage can move on.
+        m.d.comb += [rd_entry.addr.eq(Mux(dbg_go, dbg.req.payload.addr, g_addr)),
+                     rd_entry.en.eq(~e_valid | take)]
+        with m.If(g_load):
+            m.d.sync += [g_addr.eq(rd_start.data), g_rem.eq(rd_count.data)]
+        with m.Elif(issue):
+            m.d.sync += [g_addr.eq(g_addr + 1), g_rem.eq(g_rem - 1)]
+        with m.If(issue):
+            m.d.sync += e_valid.eq(1)
+        with m.Elif(take):
+            m.d.sync += e_valid.eq(0)
+
+        # Entry stage: to the mesh or to the host.
+        with m.If(pkt.ready):
+            m.d.sync += pkt.valid.eq(0)
+        with m.If(host.ready):
+            m.d.sync += host.valid.eq(0)
+        with m.If(take & ~entry.host):
+            m.d.sync += [pkt.valid.eq(1), pkt.payload.x.eq(entry.x), pkt.payload.y.eq(entry.y),
+                         pkt.payload.axon.eq(entry.axon), self.packets.eq(self.packets + 1)]
+        # The neuron that spiked is the one whose pointer started this walk.
+        neuron = Signal(core.neuron_bits)
+        with m.If(self.spike_in.valid & self.spike_in.ready):
+            m.d.sync += neuron.eq(self.spike_in.payload.neuron)
+        walk_neuron = Signal(core.neuron_bits)
+        with m.If(g_load):
+            m.d.sync += walk_neuron.eq(neuron)
+        e_neuron = Signal(core.neuron_bits)
+        with m.If(issue):
+            m.d.sync += e_neuron.eq(walk_neuron)
+        with m.If(take & entry.host):
+            m.d.sync += [host.valid.eq(1), host.payload.neuron.eq(e_neuron),
+                         self.host_events.eq(self.host_events + 1)]
+
+        # Config writes and debug reads, between steps.
+        for port, region in ((wr_start, OutRegion.OUT_START), (wr_count, OutRegion.OUT_COUNT),
+                             (wr_entry, OutRegion.OUT_ENTRY)):
+            m.d.comb += [port.addr.eq(cfg.payload.addr),
+                         port.en.eq(cfg_go & (cfg.payload.region == region))]
+        d = cfg.payload.data
+        m.d.comb += [
+            wr_start.data.eq(d), wr_count.data.eq(d),
+            wr_entry.data.eq(Cat(d[:AB], d[ENTRY_X:ENTRY_X + XB], d[ENTRY_Y:ENTRY_Y + YB],
+                                 d[ENTRY_HOST])),
+        ]
+        dbg_region = Signal(4)
+        dbg_wait = Signal()
+        with m.If(dbg_go):
+            m.d.sync += [in_debug.eq(1), dbg_wait.eq(1), dbg_region.eq(dbg.req.payload.region)]
+        value = Signal(32)
+        with m.Switch(dbg_region):
+            with m.Case(OutRegion.OUT_START):
+                m.d.comb += value.eq(rd_start.data)
+            with m.Case(OutRegion.OUT_COUNT):
+                m.d.comb += value.eq(rd_count.data)
+            with m.Case(OutRegion.OUT_ENTRY):
+                m.d.comb += value.eq(entry.axon | (entry.x << ENTRY_X) | (entry.y << ENTRY_Y) |
+                                     (entry.host << ENTRY_HOST))
+        with m.If(dbg_wait):
+            m.d.sync += [dbg_wait.eq(0), dbg.resp.valid.eq(1), dbg.resp.payload.eq(value)]
+        with m.If(dbg.resp.valid & dbg.resp.ready):
+            m.d.sync += [dbg.resp.valid.eq(0), in_debug.eq(0)]
+
+        m.d.comb += self.busy.eq(~idle | self.spike_in.valid)
+        return m
