@@ -114,17 +114,19 @@ class RouteTable:
         """Build from ``(neuron, x, y, axon)`` mesh routes and ``(neuron, "host")`` outputs."""
         rows = []
         for i, r in enumerate(routes):
-            r = tuple(r)
-            if len(r) == 2 and r[1] == "host":
-                rows.append((int(r[0]), 0, 0, 0, 1))
+            r = tuple(r) if isinstance(r, (tuple, list)) else (r,)
+            if len(r) == 2 and isinstance(r[1], str) and r[1] == "host":
+                fields = (("neuron", r[0]),)
             elif len(r) == 4:
-                for field, v in zip(("neuron", "x", "y", "axon"), r):
-                    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
-                        raise TypeError(f"routes[{i}] {field} must be an integer, not {v!r}")
-                rows.append(tuple(int(v) for v in r) + (0,))
+                fields = tuple(zip(("neuron", "x", "y", "axon"), r))
             else:
                 raise ValueError(f"routes[{i}] must be (neuron, x, y, axon) or (neuron, 'host'), "
                                  f"not {r!r}")
+            for field, v in fields:
+                if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+                    raise TypeError(f"routes[{i}] {field} must be an integer, not {v!r}")
+            rows.append((int(r[0]), 0, 0, 0, 1) if len(r) == 2 else
+                        tuple(int(v) for v in r) + (0,))
             check_int(f"routes[{i}] neuron", rows[-1][0], 0, n_neurons - 1)
         rows.sort(key=lambda r: r[0])
         arr = np.array(rows, dtype=np.int64).reshape(-1, 5)
@@ -217,9 +219,11 @@ def normalise_chip_inputs(params, inputs, n_steps=None):
     """
     steps = []
     for t, events in enumerate(inputs):
+        if not isinstance(events, (list, tuple, np.ndarray)):
+            raise TypeError(f"inputs[{t}] must be a list of (x, y, axon) events, not {events!r}")
         per_core = [[] for _ in range(params.n_cores)]
         for k, ev in enumerate(events):
-            ev = tuple(ev)
+            ev = tuple(ev) if isinstance(ev, (list, tuple, np.ndarray)) else (ev,)
             if len(ev) != 3:
                 raise ValueError(f"inputs[{t}][{k}] must be (x, y, axon), not {ev!r}")
             x = check_int(f"inputs[{t}][{k}] x", ev[0], 0, params.cols - 1)
