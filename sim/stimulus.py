@@ -14,7 +14,7 @@ from golden_model.fixedpoint import Overflow, Rounding, signed_max, signed_min
 from golden_model.params import ResetMode
 
 __all__ = ["random_profile", "random_image", "random_inputs", "random_routes", "random_chip_image",
-           "random_chip_inputs"]
+           "random_chip_inputs", "traffic_chip_image"]
 
 
 def random_profile(rng, params):
@@ -96,19 +96,23 @@ def random_inputs(rng, n_axons, n_steps, rate=0.1, *, burst_every=0):
     return steps
 
 
-def random_routes(rng, chip, *, n_routes=None, host_fraction=0.2, fan_out_all=True):
-    """A random :class:`RouteTable` per core; neuron 0 of core 0 reaches every core when
-    ``fan_out_all``."""
+def random_routes(rng, chip, *, n_routes=None, host_fraction=0.2, fan_out_all=True,
+                  host_all=False):
+    """A random :class:`RouteTable` per core.
+
+    Neuron 0 of core 0 reaches every core when ``fan_out_all``; with
+    ``host_all`` every neuron also reports to the host, so the host sees every spike.
+    """
     from golden_model.chip import RouteTable
     core = chip.core
     budget = chip.n_routes if n_routes is None else n_routes
     tables = []
     for k in range(chip.n_cores):
-        rows = []
+        rows = [(n, "host") for n in range(core.n_neurons)] if host_all else []
         if fan_out_all and k == 0 and budget >= chip.n_cores:
             rows += [(0, x, y, int(rng.integers(0, core.n_axons)))
                      for y in range(chip.rows) for x in range(chip.cols)]
-        n = int(rng.integers(budget // 2, budget + 1))
+        n = int(rng.integers((budget + len(rows)) // 2, budget + 1))
         while len(rows) < n:
             neuron = int(rng.integers(0, core.n_neurons))
             if rng.random() < host_fraction:
@@ -136,3 +140,33 @@ def random_chip_inputs(rng, chip, n_steps, rate=0.1):
         rng.shuffle(events)
         steps.append([tuple(int(v) for v in e) for e in events])
     return steps
+
+
+def traffic_chip_image(rng, chip, *, routes_per_neuron=6, host_every=4):
+    """A busy chip: every neuron fires often, drives ``routes_per_neuron`` random destinations,
+    and one neuron in ``host_every`` reports to the host.
+
+    Bias keeps neurons firing on their own and random signed weights make the
+    routed spikes change when they fire, so a lost or doubled packet shows in
+    the state.
+    """
+    from golden_model.chip import ChipImage, RouteTable
+    core = chip.core
+    profiles = [LIFProfile(du=1024, dv=512, vth=int(rng.integers(600, 1500)), bias_mant=300,
+                           weight_exp=4, refractory=int(rng.integers(0, 2)))
+                for _ in range(min(2, core.n_profiles))]
+    cores, tables = [], []
+    for _ in range(chip.n_cores):
+        rows = [(int(rng.integers(0, core.n_axons)), int(rng.integers(0, core.n_neurons)),
+                 int(rng.integers(core.weight_min, core.weight_max + 1)),
+                 int(rng.integers(1, core.max_delay + 1))) for _ in range(core.n_synapses)]
+        cores.append(CoreImage(core, profiles, rng.integers(0, len(profiles), core.n_neurons),
+                               SynapseTable.from_synapses(core.n_axons, rows)))
+        routes = []
+        for n in range(core.n_neurons):
+            routes += [(n, int(rng.integers(0, chip.cols)), int(rng.integers(0, chip.rows)),
+                        int(rng.integers(0, core.n_axons))) for _ in range(routes_per_neuron)]
+            if n % host_every == 0:
+                routes.append((n, "host"))
+        tables.append(RouteTable.from_routes(core.n_neurons, routes))
+    return ChipImage(chip, cores, tables)

@@ -1,0 +1,22 @@
+"""Run multi-core ``Chip`` jobs in cocotb from ordinary Python (pytest, benchmarks)."""
+
+from rtl.chip import Chip
+from .core_runner import run_jobs
+
+__all__ = ["chip_job", "run_chip_jobs"]
+
+
+def chip_job(image, steps, *, state_every=1):
+    """Run ``image`` for ``steps`` (per-step ``(x, y, axon)`` lists); read state every
+    ``state_every`` steps (0: never) and after the last."""
+    return {"image": image, "steps": [[tuple(map(int, e)) for e in s] for s in steps],
+            "state_every": state_every}
+
+
+def run_chip_jobs(params, jobs, *, sim=None, seed=0, event_gap=0.0, out_stall=0.0,
+                  build_root=None, log=None, quiet=False):
+    """Simulate ``jobs`` on a ``Chip(params)``; returns ``(results, passed)``."""
+    spec = {"params": params, "jobs": jobs, "seed": seed, "event_gap": event_gap,
+            "out_stall": out_stall}
+    return run_jobs(lambda: Chip(params), "chip", "sim.cocotb_chip", params, spec, sim=sim,
+                    build_root=build_root, log=log, quiet=quiet)

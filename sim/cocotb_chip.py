@@ -1,0 +1,215 @@
+"""cocotb bench and entry point for the exported multi-core ``Chip``.
+
+The layers are those of :mod:`sim.cocotb_bench` (stream drivers, a
+backpressuring monitor, a debug reader), wired by :class:`ChipTB` to the
+chip's ports, with the golden chip model as reference. Every step, the
+scoreboard compares the host events of that step as a multiset (the output
+merger interleaves cores, so their order is not part of the contract) and,
+every ``state_every`` steps, every neuron's ``u`` and ``v``. With a host
+route on every neuron, host events are all the chip's spikes.
+
+:func:`run_chip_jobs` in :mod:`sim.chip_runner` runs this module.
+"""
+
+import collections
+import os
+import pickle
+import random
+import time
+
+import numpy as np
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.simtime import get_sim_time
+from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
+
+from golden_model.chip import ChipState, simulate_chip
+from golden_model.lif_core import CoreState
+from rtl.chip import CHIP_REGION, ChipCounter, chip_config_layout, chip_config_writes, \
+    chip_debug_layout, host_event_layout
+from rtl.lif_core import Counter, Region, signed_value
+from rtl.router import packet_layout
+from .cocotb_bench import Scoreboard, StreamDriver, StreamMonitor, pack
+
+__all__ = ["ChipTB", "run_chip"]
+
+
+def unpack(layout, value):
+    return {name: (value >> f.offset) & ((1 << f.width) - 1) for name, f in layout}
+
+
+class ChipTB:
+    def __init__(self, dut, params, *, seed=0, event_gap=0.0, out_stall=0.0):
+        self.dut, self.params = dut, params
+        rng = random.Random(seed)
+        self.current_step = -1
+        self.config = StreamDriver(dut.clk, dut.config__valid, dut.config__ready,
+                                   dut.config__payload)
+        self.events = StreamDriver(dut.clk, dut.ext_in__valid, dut.ext_in__ready,
+                                   dut.ext_in__payload, gap=event_gap, rng=rng)
+        self.tick = StreamDriver(dut.clk, dut.tick__valid, dut.tick__ready)
+        self.debug_req = StreamDriver(dut.clk, dut.debug__req__valid, dut.debug__req__ready,
+                                      dut.debug__req__payload)
+        dut.debug__resp__ready.value = 0
+        self.out = StreamMonitor(dut.clk, dut.ext_out__valid, dut.ext_out__ready,
+                                 dut.ext_out__payload, stall=out_stall, rng=rng,
+                                 tag=lambda: self.current_step)
+        self.scoreboard = Scoreboard(dut._log)
+        self.cfg_layout = chip_config_layout(params)
+        self.dbg_layout = chip_debug_layout(params)
+        self.pkt_layout = packet_layout(params)
+        self.host_layout = host_event_layout(params)
+
+    def cycle(self):
+        return int(get_sim_time("ns")) // 10
+
+    async def start(self):
+        cocotb.start_soon(Clock(self.dut.clk, 10, unit="ns").start())
+        await self.reset()
+
+    async def reset(self):
+        self.dut.rst.value = 1
+        await ClockCycles(self.dut.clk, 2)
+        await FallingEdge(self.dut.clk)
+        self.dut.rst.value = 0
+        self.current_step = -1
+        self.out.items.clear()
+
+    async def read(self, core, region, addr):
+        dut = self.dut
+        await self.debug_req.send(pack(self.dbg_layout, core=core, region=region, addr=addr))
+        dut.debug__resp__ready.value = 1
+        while True:
+            await ReadOnly()
+            if dut.debug__resp__valid.value:
+                data = int(dut.debug__resp__payload.value)
+                await FallingEdge(dut.clk)
+                break
+            await FallingEdge(dut.clk)
+        dut.debug__resp__ready.value = 0
+        return data
+
+    async def wait_idle(self):
+        while True:
+            await ReadOnly()
+            if not self.dut.busy.value:
+                break
+            await FallingEdge(self.dut.busy)
+        await FallingEdge(self.dut.clk)
+
+    async def load(self, image):
+        for core, region, addr, data in chip_config_writes(image):
+            await self.config.send(pack(self.cfg_layout, core=core, region=region, addr=addr,
+                                        data=data))
+
+    async def counters(self):
+        c = {k.name.lower(): await self.read(0, CHIP_REGION, k) for k in ChipCounter
+             if k != ChipCounter.ROUTED}
+        c["routed"] = [await self.read(0, CHIP_REGION, ChipCounter.ROUTED + k)
+                       for k in range(self.params.n_cores)]
+        c["core_events"] = [await self.read(k, Region.COUNTER, Counter.EVENTS)
+                            for k in range(self.params.n_cores)]
+        c["core_sops"] = [await self.read(k, Region.COUNTER, Counter.SOPS)
+                          for k in range(self.params.n_cores)]
+        return c
+
+    async def read_state(self):
+        p = self.params
+        S = p.core.state_bits
+        u = np.zeros((p.n_cores, p.core.n_neurons), np.int64)
+        v = np.zeros_like(u)
+        for k in range(p.n_cores):
+            for n in range(p.core.n_neurons):
+                u[k, n] = signed_value(await self.read(k, Region.U, n), S)
+                v[k, n] = signed_value(await self.read(k, Region.V, n), S)
+        return u, v
+
+    async def run_job(self, image, steps, *, state_every=1, progress=None):
+        """Reset, load, run every step against the golden chip; returns a result dict."""
+        await self.reset()
+        await self.load(image)
+        p = self.params
+        state = ChipState(t=0, cores=[CoreState.initial(c) for c in image.cores],
+                          pending=[np.zeros(0, dtype=np.int64)] * p.n_cores)
+        host = []
+        routed = 0
+        sops = np.zeros(p.n_cores, dtype=np.int64)
+        step_cycles = []
+        first = self.cycle()
+        for t, events in enumerate(steps):
+            self.out.items.clear()
+            start = self.cycle()
+            for x, y, a in events:
+                await self.events.send(pack(self.pkt_layout, x=x, y=y, axon=a))
+            self.current_step += 1
+            await self.tick.send()
+            await self.wait_idle()
+            step_cycles.append(self.cycle() - start)
+            golden = simulate_chip(image, [events], state=state)
+            routed += golden.n_routed
+            sops += golden.sops.sum(axis=0)
+            expected = collections.Counter((int(x), int(y), int(n))
+                                           for _, x, y, n in golden.host)
+            got = collections.Counter()
+            for _, value in self.out.items:
+                f = unpack(self.host_layout, value)
+                got[f["x"], f["y"], f["neuron"]] += 1
+            host += [(t,) + key for key in sorted(got.elements())]
+            if got != expected:
+                self.scoreboard.mismatches.append((t, "host", -1))
+                self.dut._log.error("step %d host events: missing %s, extra %s", t,
+                                    dict(expected - got), dict(got - expected))
+            if state_every and ((t + 1) % state_every == 0 or t == len(steps) - 1):
+                u, v = await self.read_state()
+                for k in range(p.n_cores):
+                    self.scoreboard.compare(t, f"core {k} u", state.cores[k].u, u[k])
+                    self.scoreboard.compare(t, f"core {k} v", state.cores[k].v, v[k])
+            if progress is not None:
+                progress(t + 1, len(steps))
+        counters = await self.counters()
+        external = sum(len(e) for e in steps)
+        if counters["packets"] != routed or sum(counters["core_events"]) != routed + external:
+            self.scoreboard.mismatches.append((len(steps), "packet accounting", -1))
+            self.dut._log.error("packets: golden routed %d, chip emitted %d; events delivered "
+                                "%d, expected %d", routed, counters["packets"],
+                                sum(counters["core_events"]), routed + external)
+        # Spikes of the last step are delivered before the barrier lets the step end; the
+        # golden model holds them as the next step's pending events.
+        sops += [int(image.cores[k].synapses.count[state.pending[k]].sum())
+                 for k in range(p.n_cores)]
+        self.scoreboard.compare(len(steps), "sops", sops, counters["core_sops"])
+        return {"host": host, "counters": counters, "routed": routed, "external": external,
+                "step_cycles": step_cycles, "cycles": self.cycle() - first,
+                "mismatches": list(self.scoreboard.mismatches)}
+
+
+@cocotb.test()
+async def run_chip(dut):
+    with open(os.environ["SPIKEFORGE_JOB"], "rb") as f:
+        spec = pickle.load(f)
+    tb = ChipTB(dut, spec["params"], seed=spec.get("seed", 0),
+                event_gap=spec.get("event_gap", 0.0), out_stall=spec.get("out_stall", 0.0))
+    await tb.start()
+    progress_file = os.environ.get("SPIKEFORGE_PROGRESS")
+    total = sum(len(job["steps"]) for job in spec["jobs"])
+    done = 0
+
+    def progress(k, _):
+        if progress_file and (k % max(1, total // 50) == 0):
+            with open(progress_file, "w") as f:
+                f.write(f"{done + k} {total}")
+
+    results, mismatches = [], 0
+    for job in spec["jobs"]:
+        tb.scoreboard.mismatches.clear()
+        wall = time.perf_counter()
+        result = await tb.run_job(job["image"], job["steps"], state_every=job["state_every"],
+                                  progress=progress)
+        result["wall_s"] = time.perf_counter() - wall
+        done += len(job["steps"])
+        mismatches += len(result["mismatches"])
+        results.append(result)
+        with open(os.environ["SPIKEFORGE_RESULT"], "wb") as f:
+            pickle.dump(results, f)
+    assert mismatches == 0, f"{mismatches} mismatches against the golden chip model"
