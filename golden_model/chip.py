@@ -261,8 +261,12 @@ def route_spikes(params, routes, spikes):
     return [np.array(a, dtype=np.int64) for a in arrivals], host
 
 
-def simulate_chip(image, inputs, n_steps=None, state=None):
-    """Run the chip for ``n_steps`` (default: as many as ``inputs`` has)."""
+def simulate_chip(image, inputs, n_steps=None, state=None, keymask=None):
+    """Run the chip for ``n_steps`` (default: as many as ``inputs`` has).
+
+    With ``keymask`` (:class:`golden_model.keymask.KeyMaskTables`) spikes are
+    routed in key/mask mode instead of through ``image.routes``.
+    """
     p = image.params
     steps = normalise_chip_inputs(p, inputs, n_steps)
     if state is None:
@@ -281,7 +285,11 @@ def simulate_chip(image, inputs, n_steps=None, state=None):
             events = np.concatenate([external[c], state.pending[c]])
             spikes[t, c], sops[t, c] = core_step(state.cores[c], image.cores[c], events, tables[c])
             us[t, c], vs[t, c] = state.cores[c].u, state.cores[c].v
-        state.pending, out = route_spikes(p, image.routes, spikes[t])
+        if keymask is None:
+            state.pending, out = route_spikes(p, image.routes, spikes[t])
+        else:
+            from .keymask import route_spikes_keymask
+            state.pending, out = route_spikes_keymask(p, keymask, spikes[t])
         routed[t] = sum(len(a) for a in state.pending)
         host += [(state.t, x, y, n) for x, y, n in out]
         state.t += 1
