@@ -46,7 +46,12 @@ class ChipParams:
     ``n_routes``        1..65536    output-table entries per core
     ``fifo_depth``      2..64       router input FIFO depth, per port
     ``payload_bits``    0..16       graded payload carried by each packet
+    ``key_entries``     0..64       key/mask routing entries per router (0: XY only)
+    ``key_inputs``      0..64       key/mask input entries per core
     ==================  ==========  ============================================
+
+    With ``key_entries > 0`` packets also carry a ``keyed`` flag and a routing
+    key (:mod:`golden_model.keymask`); unkeyed packets are routed XY as before.
     """
     rows: int
     cols: int
@@ -54,6 +59,8 @@ class ChipParams:
     n_routes: int = 256
     fifo_depth: int = 4
     payload_bits: int = 0
+    key_entries: int = 0
+    key_inputs: int = 0
 
     def __post_init__(self):
         check = lambda name, lo, hi: object.__setattr__(
@@ -65,6 +72,8 @@ class ChipParams:
         check("n_routes", 1, 65536)
         check("fifo_depth", 2, 64)
         check("payload_bits", 0, 16)
+        check("key_entries", 0, 64)
+        check("key_inputs", 0, 64)
 
     @property
     def n_cores(self):
@@ -87,7 +96,15 @@ class ChipParams:
         fields = {"x": self.x_bits, "y": self.y_bits, "axon": self.core.axon_bits}
         if self.payload_bits:
             fields["payload"] = self.payload_bits
+        if self.key_entries:
+            fields["keyed"] = 1
+            fields["key"] = self.key_bits
         return fields
+
+    @property
+    def key_bits(self):
+        """Width of a routing key: core index, then neuron."""
+        return max(1, (self.n_cores - 1).bit_length()) + self.core.neuron_bits
 
     def core_index(self, x, y):
         return y * self.cols + x

@@ -170,7 +170,7 @@ def keymask_from_routes(params, routes):
     router sends one copy per port and the input table maps a key to one axon);
     a table that asks for more is refused.
     """
-    full = (1 << (params.core.neuron_bits + max(1, (params.n_cores - 1).bit_length()))) - 1
+    full = (1 << params.key_bits) - 1
     routers = [[] for _ in range(params.n_cores)]
     inputs = [[] for _ in range(params.n_cores)]
     for c, table in enumerate(routes):

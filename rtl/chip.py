@@ -23,7 +23,7 @@ addressed outside the mesh or the axon range is dropped and counted
 
 import enum
 
-from amaranth import Cat, Module, Mux, Signal
+from amaranth import Array, Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -31,7 +31,7 @@ from golden_model.chip import ChipParams
 from .arbiter import RoundRobin
 from .lif_core import UPDATE_STAGES, LIFCore
 from .output_table import OutputTable
-from .router import PORTS, Router, packet_layout
+from .router import INPUT_TABLE, PORTS, ROUTER_REGION, Router, packet_layout
 
 __all__ = ["ChipCounter", "CHIP_REGION", "Chip", "chip_config_layout", "chip_debug_layout",
            "host_event_layout", "chip_config_writes"]
@@ -49,6 +49,7 @@ class ChipCounter(enum.IntEnum):
     BAD_PACKETS = 5
     PACKETS = 6          # mesh packets emitted by all output tables
     HOST_EVENTS = 7
+    UNROUTED = 8         # key/mask: packets no table entry matched, summed over routers
     ROUTED = 16
 
 
@@ -98,11 +99,12 @@ class Chip(wiring.Component):
         m = Module()
         p = self.params
         C = p.n_cores
+        keyed_mode = p.key_entries > 0
         cores, tables, routers = [], [], []
         for k in range(C):
             x, y = p.core_xy(k)
             core = LIFCore(p.core, spike_fifo_depth=p.core.n_neurons + UPDATE_STAGES + 1)
-            table = OutputTable(p)
+            table = OutputTable(p, core_index=k)
             router = Router(p, x, y)
             m.submodules[f"core_{x}_{y}"] = core
             m.submodules[f"table_{x}_{y}"] = table
@@ -129,7 +131,7 @@ class Chip(wiring.Component):
             # Edges: XY routing never sends a valid packet off the mesh; tie the unused ports.
             for port, (nx, ny) in (("n", (x, y - 1)), ("e", (x + 1, y)), ("s", (x, y + 1)),
                                    ("w", (x - 1, y))):
-                if at(nx, ny) is None:
+                if at(nx, ny) is None and not (keyed_mode and k == 0 and port == "w"):
                     m.d.comb += getattr(r, f"out_{port}").ready.eq(0)
 
         # ---- phases and the barrier ------------------------------------------------
@@ -146,8 +148,12 @@ class Chip(wiring.Component):
         counters = {c: Signal(32, name=f"count_{c.name.lower()}") for c in ChipCounter
                     if c != ChipCounter.ROUTED}
         m.d.comb += counters[ChipCounter.TIMESTEP].eq(timestep)
-        m.d.comb += [counters[ChipCounter.PACKETS].eq(sum(t.packets for t in tables)),
-                     counters[ChipCounter.HOST_EVENTS].eq(sum(t.host_events for t in tables))]
+        m.d.comb += counters[ChipCounter.PACKETS].eq(sum(t.packets for t in tables))
+        m.d.comb += counters[ChipCounter.UNROUTED].eq(
+            sum(r.unrouted + r.undelivered for r in routers))
+        host_events = Signal(32)
+        m.d.comb += counters[ChipCounter.HOST_EVENTS].eq(
+            sum(t.host_events for t in tables) + host_events)
 
         # ---- external input -----------------------------------------------------------
         ingress = routers[0].in_w
@@ -161,11 +167,24 @@ class Chip(wiring.Component):
                 counters[ChipCounter.BAD_PACKETS] + 1)
 
         # ---- output merger ------------------------------------------------------------
-        m.submodules.merger = merger = RoundRobin(C)
+        exit_w = routers[0].out_w
+        m.submodules.merger = merger = RoundRobin(C + keyed_mode)
         out = self.ext_out
         out_free = ~out.valid | out.ready
-        m.d.comb += [merger.requests.eq(Cat(t.host_out.valid for t in tables)),
+        m.d.comb += [merger.requests.eq(Cat(*(t.host_out.valid for t in tables),
+                                            *([exit_w.valid] if keyed_mode else []))),
                      merger.advance.eq(out_free)]
+        if keyed_mode:
+            # A keyed packet leaving west of (0,0) is a spike for the host; its key names it.
+            nb = p.core.neuron_bits
+            xs = Array(Const(p.core_xy(k)[0], p.x_bits) for k in range(C))
+            ys = Array(Const(p.core_xy(k)[1], p.y_bits) for k in range(C))
+            src = exit_w.payload.key[nb:]
+            m.d.comb += exit_w.ready.eq(out_free & merger.grant[C])
+            with m.If(out_free & merger.grant[C]):
+                m.d.sync += [out.payload.x.eq(xs[src]), out.payload.y.eq(ys[src]),
+                             out.payload.neuron.eq(exit_w.payload.key[:nb]),
+                             host_events.eq(host_events + 1)]
         with m.If(out_free):
             m.d.sync += out.valid.eq(merger.grant.any())
         for k, t in enumerate(tables):
@@ -178,10 +197,13 @@ class Chip(wiring.Component):
         # ---- config -------------------------------------------------------------------
         cfg = self.config
         cfg_targets = []
+        region = cfg.payload.region
         for k in range(C):
-            for target, is_table in ((cores[k], False), (tables[k], True)):
-                sel = (cfg.payload.core == k) & \
-                    ((cfg.payload.region >= 11) if is_table else (cfg.payload.region < 11))
+            kinds = [(cores[k], region < 11), (tables[k], (region >= 11) & (region <= 13))]
+            if keyed_mode:
+                kinds.append((routers[k], region == ROUTER_REGION))
+            for target, in_kind in kinds:
+                sel = (cfg.payload.core == k) & in_kind
                 m.d.comb += [target.config.valid.eq(cfg.valid & sel & ~stepping),
                              target.config.payload.region.eq(cfg.payload.region),
                              target.config.payload.addr.eq(cfg.payload.addr),
@@ -208,8 +230,8 @@ class Chip(wiring.Component):
         for k in range(C):
             targets.append((cores[k].debug, (req.core == k) & (req.region < 11)))
             targets.append((tables[k].debug, (req.core == k) & (req.region >= 11) &
-                            (req.region < CHIP_REGION)))
-        is_local = (req.region == CHIP_REGION) | (req.core >= C)
+                            (req.region <= 13)))
+        is_local = (req.region == CHIP_REGION) | (req.region == ROUTER_REGION) | (req.core >= C)
         for i, (target, sel) in enumerate(targets):
             m.d.comb += [target.req.valid.eq(dbg.req.valid & sel & ~dbg_busy & ~stepping),
                          target.req.payload.region.eq(req.region),
@@ -276,13 +298,66 @@ class Chip(wiring.Component):
         return m
 
 
-def chip_config_writes(image):
-    """The ``(core, region, addr, data)`` writes that load a :class:`golden_model.chip.ChipImage`."""
+def chip_config_writes(image, keymask=None):
+    """The ``(core, region, addr, data)`` writes that load a :class:`golden_model.chip.ChipImage`.
+
+    With ``keymask`` (:class:`golden_model.keymask.KeyMaskTables`) the chip routes in
+    key/mask mode: the output tables hold no entries, neurons whose key has an entry
+    at their own router send a keyed packet, and the routers get the tables.
+    """
+    from golden_model.chip import RouteTable
+    from golden_model.keymask import make_key
     from .lif_core import config_writes
     from .output_table import route_writes
+    p = image.params
+    if keymask is not None:
+        if not p.key_entries:
+            raise ValueError("keymask tables need a chip elaborated with key_entries > 0")
+        keymask.check(p)
     writes = []
     for k, (core, table) in enumerate(zip(image.cores, image.routes)):
         writes += [(k, region, addr, data) for region, addr, data in config_writes(core)]
+        keyed = ()
+        if keymask is not None:
+            table = RouteTable.empty(p.core.n_neurons)
+            keyed = [n for n in range(p.core.n_neurons)
+                     if any(e.matches(make_key(p, k, n)) for e in keymask.routers[k])]
         writes += [(k, region, addr, data) for region, addr, data in
-                   route_writes(image.params, table)]
+                   route_writes(p, table, keyed)]
+    if p.key_entries:
+        writes += _keymask_writes(p, keymask)
+    return writes
+
+
+def _keymask_writes(p, keymask):
+    writes = []
+    for k in range(p.n_cores):
+        x, y = p.core_xy(k)
+        entries = keymask.routers[k] if keymask is not None else ()
+        inputs = keymask.inputs[k] if keymask is not None else ()
+        if len(entries) > p.key_entries:
+            raise ValueError(f"router {x},{y} needs {len(entries)} key/mask entries, more than "
+                             f"key_entries = {p.key_entries}")
+        if len(inputs) > p.key_inputs:
+            raise ValueError(f"core {x},{y} needs {len(inputs)} key/mask input entries, more "
+                             f"than key_inputs = {p.key_inputs}")
+        full = (1 << p.key_bits) - 1
+        for e in range(p.key_entries):
+            if e < len(entries):
+                en = entries[e]
+                ports = sum(1 << i for i, name in enumerate(PORTS) if name in en.ports)
+                writes += [(k, ROUTER_REGION, e << 2, en.key & full),
+                           (k, ROUTER_REGION, e << 2 | 1, en.mask & full),
+                           (k, ROUTER_REGION, e << 2 | 2, ports | 1 << 5)]
+            else:
+                writes.append((k, ROUTER_REGION, e << 2 | 2, 0))
+        for e in range(p.key_inputs):
+            base = INPUT_TABLE | e << 2
+            if e < len(inputs):
+                en = inputs[e]
+                writes += [(k, ROUTER_REGION, base, en.key & full),
+                           (k, ROUTER_REGION, base | 1, en.mask & full),
+                           (k, ROUTER_REGION, base | 2, en.axon | 1 << 16)]
+            else:
+                writes.append((k, ROUTER_REGION, base | 2, 0))
     return writes

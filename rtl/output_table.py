@@ -16,11 +16,15 @@ code  region       addr       data
 12    OUT_COUNT    neuron     number of entries
 13    OUT_ENTRY    entry      axon [0:16], x [16:20], y [20:24], host [24]
 ====  ===========  =========  ===========================================
+
+In key/mask mode (``ChipParams.key_entries > 0``) bit 31 of a neuron's
+``OUT_COUNT`` makes its spike send one keyed packet, ``key = core << neuron_bits
+| neuron``, before its table entries; the routers' tables take it from there.
 """
 
 import enum
 
-from amaranth import Cat, Module, Mux, Signal, unsigned
+from amaranth import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -28,9 +32,11 @@ from golden_model.chip import ChipParams
 from .lif_core import ConfigWrite, DebugSignature, spike_event_layout
 from .router import packet_layout
 
-__all__ = ["OutRegion", "OutputTable", "route_writes", "ENTRY_X", "ENTRY_Y", "ENTRY_HOST"]
+__all__ = ["OutRegion", "OutputTable", "route_writes", "ENTRY_X", "ENTRY_Y", "ENTRY_HOST",
+           "COUNT_KEYED"]
 
 ENTRY_X, ENTRY_Y, ENTRY_HOST = 16, 20, 24
+COUNT_KEYED = 31
 
 
 class OutRegion(enum.IntEnum):
@@ -39,12 +45,17 @@ class OutRegion(enum.IntEnum):
     OUT_ENTRY = 13
 
 
-def route_writes(params, table):
-    """The ``(region, addr, data)`` writes that load a :class:`RouteTable` into an ``OutputTable``."""
+def route_writes(params, table, keyed=()):
+    """The ``(region, addr, data)`` writes that load a :class:`RouteTable` into an ``OutputTable``.
+
+    Neurons in ``keyed`` also send a keyed packet (key/mask mode).
+    """
     writes = []
+    keyed = set(keyed)
     for n in range(params.core.n_neurons):
         writes.append((OutRegion.OUT_START, n, int(table.start[n]) if table.count[n] else 0))
-        writes.append((OutRegion.OUT_COUNT, n, int(table.count[n])))
+        writes.append((OutRegion.OUT_COUNT, n,
+                       int(table.count[n]) | (n in keyed) << COUNT_KEYED))
     for e in range(len(table)):
         writes.append((OutRegion.OUT_ENTRY, e,
                        int(table.axon[e]) | int(table.x[e]) << ENTRY_X |
@@ -60,10 +71,11 @@ class OutputTable(wiring.Component):
     ``busy``, and ``packets`` / ``host_events`` counters.
     """
 
-    def __init__(self, params):
+    def __init__(self, params, core_index=0):
         if not isinstance(params, ChipParams):
             raise TypeError(f"params must be a ChipParams, not {params!r}")
         self.params = params
+        self.core_index = core_index
         core = params.core
         super().__init__({
             "spike_in": In(stream.Signature(spike_event_layout(core))),
@@ -85,8 +97,10 @@ class OutputTable(wiring.Component):
 
         m.submodules.start = start_mem = memory.Memory(shape=unsigned(RB), depth=core.n_neurons,
                                                        init=[])
+        CB = p.n_routes.bit_length()
+        keyed_mode = p.key_entries > 0
         m.submodules.count = count_mem = memory.Memory(
-            shape=unsigned(p.n_routes.bit_length()), depth=core.n_neurons, init=[])
+            shape=unsigned(CB + keyed_mode), depth=core.n_neurons, init=[])
         m.submodules.entry = entry_mem = memory.Memory(shape=entry_layout, depth=p.n_routes,
                                                        init=[])
         wr_start, wr_count, wr_entry = (start_mem.write_port(), count_mem.write_port(),
@@ -97,8 +111,10 @@ class OutputTable(wiring.Component):
         in_debug = Signal()
         p_valid = Signal()
         g_addr = Signal(RB + 1)
-        g_rem = Signal(p.n_routes.bit_length())
+        g_rem = Signal(CB + 1)
+        g_keyed = Signal()      # the next issue is the neuron's keyed packet, not an entry
         e_valid = Signal()
+        e_keyed = Signal()
         pkt, host = self.packet_out, self.host_out
         entry = rd_entry.data
         pkt_free = ~pkt.valid | pkt.ready
@@ -108,7 +124,7 @@ class OutputTable(wiring.Component):
         g_load = Signal()
         p_ready = Signal()
         m.d.comb += [
-            take.eq(e_valid & Mux(entry.host, host_free, pkt_free)),
+            take.eq(e_valid & Mux(entry.host & ~e_keyed, host_free, pkt_free)),
             issue.eq((g_rem != 0) & (~e_valid | take)),
             g_load.eq(p_valid & ((g_rem == 0) | ((g_rem == 1) & issue))),
             p_ready.eq(~p_valid | g_load),
@@ -141,23 +157,19 @@ class OutputTable(wiring.Component):
         # Walk: one entry read per clock while the entry stage can move on.
         m.d.comb += [rd_entry.addr.eq(Mux(dbg_go, dbg.req.payload.addr, g_addr)),
                      rd_entry.en.eq(~e_valid | take)]
+        count = rd_count.data[:CB]
+        keyed = rd_count.data[CB] if keyed_mode else Const(0, 1)
         with m.If(g_load):
-            m.d.sync += [g_addr.eq(rd_start.data), g_rem.eq(rd_count.data)]
+            m.d.sync += [g_addr.eq(rd_start.data), g_rem.eq(count + keyed), g_keyed.eq(keyed)]
         with m.Elif(issue):
-            m.d.sync += [g_addr.eq(g_addr + 1), g_rem.eq(g_rem - 1)]
+            m.d.sync += [g_rem.eq(g_rem - 1), g_keyed.eq(0)]
+            with m.If(~g_keyed):
+                m.d.sync += g_addr.eq(g_addr + 1)
         with m.If(issue):
-            m.d.sync += e_valid.eq(1)
+            m.d.sync += [e_valid.eq(1), e_keyed.eq(g_keyed)]
         with m.Elif(take):
             m.d.sync += e_valid.eq(0)
 
-        # Entry stage: to the mesh or to the host.
-        with m.If(pkt.ready):
-            m.d.sync += pkt.valid.eq(0)
-        with m.If(host.ready):
-            m.d.sync += host.valid.eq(0)
-        with m.If(take & ~entry.host):
-            m.d.sync += [pkt.valid.eq(1), pkt.payload.x.eq(entry.x), pkt.payload.y.eq(entry.y),
-                         pkt.payload.axon.eq(entry.axon), self.packets.eq(self.packets + 1)]
         # The neuron that spiked is the one whose pointer started this walk.
         neuron = Signal(core.neuron_bits)
         with m.If(self.spike_in.valid & self.spike_in.ready):
@@ -168,7 +180,18 @@ class OutputTable(wiring.Component):
         e_neuron = Signal(core.neuron_bits)
         with m.If(issue):
             m.d.sync += e_neuron.eq(walk_neuron)
-        with m.If(take & entry.host):
+        # Entry stage: to the mesh or to the host.
+        with m.If(pkt.ready):
+            m.d.sync += pkt.valid.eq(0)
+        with m.If(host.ready):
+            m.d.sync += host.valid.eq(0)
+        with m.If(take & (~entry.host | e_keyed)):
+            m.d.sync += [pkt.valid.eq(1), pkt.payload.x.eq(entry.x), pkt.payload.y.eq(entry.y),
+                         pkt.payload.axon.eq(entry.axon), self.packets.eq(self.packets + 1)]
+            if keyed_mode:
+                m.d.sync += [pkt.payload.keyed.eq(e_keyed),
+                             pkt.payload.key.eq(self.core_index << core.neuron_bits | e_neuron)]
+        with m.If(take & entry.host & ~e_keyed):
             m.d.sync += [host.valid.eq(1), host.payload.neuron.eq(e_neuron),
                          self.host_events.eq(self.host_events + 1)]
 
@@ -179,7 +202,7 @@ class OutputTable(wiring.Component):
                          port.en.eq(cfg_go & (cfg.payload.region == region))]
         d = cfg.payload.data
         m.d.comb += [
-            wr_start.data.eq(d), wr_count.data.eq(d),
+            wr_start.data.eq(d), wr_count.data.eq(Cat(d[:CB], d[COUNT_KEYED])),
             wr_entry.data.eq(Cat(d[:AB], d[ENTRY_X:ENTRY_X + XB], d[ENTRY_Y:ENTRY_Y + YB],
                                  d[ENTRY_HOST])),
         ]
@@ -192,7 +215,7 @@ class OutputTable(wiring.Component):
             with m.Case(OutRegion.OUT_START):
                 m.d.comb += value.eq(rd_start.data)
             with m.Case(OutRegion.OUT_COUNT):
-                m.d.comb += value.eq(rd_count.data)
+                m.d.comb += value.eq(Cat(count, Const(0, COUNT_KEYED - CB), keyed))
             with m.Case(OutRegion.OUT_ENTRY):
                 m.d.comb += value.eq(entry.axon | (entry.x << ENTRY_X) | (entry.y << ENTRY_Y) |
                                      (entry.host << ENTRY_HOST))

@@ -1,4 +1,4 @@
-"""``Router``: a five-port mesh router with XY dimension-order routing.
+"""``Router``: a five-port mesh router with XY dimension-order routing and key/mask multicast.
 
 Ports N, E, S, W and L (local) each have an input FIFO. The head packet of
 every FIFO asks for one output: east or west until the column matches, then
@@ -10,16 +10,37 @@ construction; cores that never stall their update on the network (see
 :class:`rtl.chip.Chip`) keep it so end to end.
 
 ``y`` grows to the south and ``x`` to the east.
+
+**Key/mask mode** (``key_entries > 0``): a packet with ``keyed`` set is
+routed by the first matching ``(key, mask, ports)`` entry of the router's
+table (:mod:`golden_model.keymask`), to every port the entry names. The
+copies leave one by one as outputs grant them; the packet leaves its FIFO
+once every port has taken its copy. No match: straight on, opposite the
+port it came in by; at the local port, where a packet without a route is a
+table error, it is dropped and counted in ``unrouted``. A keyed copy to the
+local port takes its axon from the first matching ``(key, mask, axon)``
+input entry (no match: dropped and counted in ``undelivered``). Tables are written through
+``config``: ``addr = entry << 2 | field`` with fields key, mask, and ports
+(bits 0..4 in N, E, S, W, L order, bit 5 valid); input entries at
+``0x8000 | entry << 2 | field`` with fields key, mask, and axon (bit 16 valid).
+Trees built by :func:`golden_model.keymask.keymask_from_routes` follow XY
+order, so multicast keeps the mesh free of deadlock.
 """
 
-from amaranth import Cat, Module, Signal
+from amaranth import Array, Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden_model.chip import ChipParams
 from .arbiter import RoundRobin
+from .lif_core import ConfigWrite
 
-__all__ = ["PORTS", "packet_layout", "Router"]
+__all__ = ["PORTS", "packet_layout", "Router", "ROUTER_REGION", "INPUT_TABLE"]
+
+#: Config region of the router's key/mask tables (regions 0..13 are the core's and its
+#: output table's); the input table sits at this address offset inside it.
+ROUTER_REGION = 14
+INPUT_TABLE = 0x8000
 
 PORTS = ("n", "e", "s", "w", "l")
 
@@ -49,7 +70,10 @@ class Router(wiring.Component):
             members[f"in_{p}"] = In(stream.Signature(layout))
             members[f"out_{p}"] = Out(stream.Signature(layout))
         members["routed"] = Out(32)
+        members["unrouted"] = Out(32)
+        members["undelivered"] = Out(32)
         members["empty"] = Out(1)
+        members["config"] = In(stream.Signature(ConfigWrite))
         super().__init__(members)
 
     def elaborate(self, platform):
@@ -58,6 +82,12 @@ class Router(wiring.Component):
         n = len(PORTS)
         heads, requests = [], []
         fifos = []
+        P = self.params
+        keyed_mode = P.key_entries > 0
+        if keyed_mode:
+            table = self._tables(m)
+        pending = []
+        drop = Signal(n)
         for i, p in enumerate(PORTS):
             q = fifo.SyncFIFOBuffered(width=layout.size, depth=self.params.fifo_depth)
             m.submodules[f"fifo_{p}"] = q
@@ -66,7 +96,23 @@ class Router(wiring.Component):
                          port.ready.eq(q.w_rdy)]
             head = data.View(layout, q.r_data)
             want = Signal(n, name=f"want_{p}")
-            with m.If(q.r_rdy):
+            # Ports of a multicast packet still waiting for their copy; 0 when the head is new.
+            left = Signal(n, name=f"left_{p}")
+            pending.append(left)
+            with m.If(q.r_rdy & (left != 0)):
+                m.d.comb += want.eq(left)
+            if keyed_mode:
+                with m.Elif(q.r_rdy & head.keyed):
+                    hit, ports = table["match"](head.key)
+                    with m.If(hit):
+                        m.d.comb += want.eq(ports)
+                    with m.Else():
+                        if p == "l":
+                            m.d.comb += drop[i].eq(1)
+                        else:
+                            straight = {"n": "s", "s": "n", "e": "w", "w": "e"}[p]
+                            m.d.comb += want[PORTS.index(straight)].eq(1)
+            with m.Elif(q.r_rdy):
                 with m.If(head.x > self.x):
                     m.d.comb += want[PORTS.index("e")].eq(1)
                 with m.Elif(head.x < self.x):
@@ -81,7 +127,7 @@ class Router(wiring.Component):
             heads.append(q.r_data)
             requests.append(want)
 
-        moved = Signal(n)
+        granted = [Signal(n, name=f"granted_{p}") for p in PORTS]   # per input, by output
         for o, p in enumerate(PORTS):
             out = getattr(self, f"out_{p}")
             m.submodules[f"arb_{p}"] = arb = RoundRobin(n)
@@ -92,12 +138,78 @@ class Router(wiring.Component):
                 m.d.sync += out.valid.eq(arb.grant.any())
                 for i in range(n):
                     with m.If(arb.grant[i]):
+                        copy = data.View(layout, heads[i])
                         m.d.sync += out.payload.eq(heads[i])
-                        m.d.comb += moved[i].eq(1)
+                        if keyed_mode and p == "l":
+                            # The local copy leaves with the axon its key maps to.
+                            hit, axon = table["input"](copy.key)
+                            with m.If(copy.keyed):
+                                m.d.sync += [out.payload.axon.eq(axon),
+                                             out.payload.keyed.eq(0)]
+                                with m.If(~hit):
+                                    m.d.sync += [out.valid.eq(0),
+                                                 self.undelivered.eq(self.undelivered + 1)]
+                        m.d.comb += granted[i][o].eq(1)
+        moved = Signal(n)
+        copies = Signal(range(n * n + 1))
         for i, q in enumerate(fifos):
+            rest = requests[i] & ~granted[i]
+            m.d.comb += moved[i].eq((granted[i].any() & (rest == 0)) | drop[i])
             m.d.comb += q.r_en.eq(moved[i])
-
-        m.d.sync += self.routed.eq(self.routed + sum(moved[i] for i in range(n)))
+            with m.If(moved[i]):
+                m.d.sync += pending[i].eq(0)
+            with m.Elif(granted[i].any()):
+                m.d.sync += pending[i].eq(rest)
+        m.d.comb += copies.eq(sum(granted[i][o] for i in range(n) for o in range(n)))
+        m.d.sync += self.routed.eq(self.routed + copies)
+        with m.If(drop.any()):
+            m.d.sync += self.unrouted.eq(self.unrouted + 1)
         outs_idle = ~Cat(getattr(self, f"out_{p}").valid for p in PORTS).any()
         m.d.comb += self.empty.eq(outs_idle & ~Cat(q.level != 0 for q in fifos).any())
+        if not keyed_mode:
+            m.d.comb += self.config.ready.eq(1)
         return m
+
+    def _tables(self, m):
+        """Key/mask tables in registers; returns match functions over them."""
+        P = self.params
+        KB = P.key_bits
+        cfg = self.config
+        m.d.comb += cfg.ready.eq(1)
+        go = cfg.valid & (cfg.payload.region == ROUTER_REGION)
+        addr, d = cfg.payload.addr, cfg.payload.data
+        entries = []
+        for e in range(P.key_entries):
+            key, mask = Signal(KB, name=f"rt{e}_key"), Signal(KB, name=f"rt{e}_mask")
+            ports, valid = Signal(5, name=f"rt{e}_ports"), Signal(name=f"rt{e}_valid")
+            with m.If(go & (addr == (e << 2 | 0))):
+                m.d.sync += key.eq(d)
+            with m.If(go & (addr == (e << 2 | 1))):
+                m.d.sync += mask.eq(d)
+            with m.If(go & (addr == (e << 2 | 2))):
+                m.d.sync += [ports.eq(d[:5]), valid.eq(d[5])]
+            entries.append((key, mask, ports, valid))
+        inputs = []
+        for e in range(P.key_inputs):
+            key, mask = Signal(KB, name=f"in{e}_key"), Signal(KB, name=f"in{e}_mask")
+            axon, valid = Signal(P.core.axon_bits, name=f"in{e}_axon"), Signal(name=f"in{e}_valid")
+            base = INPUT_TABLE | e << 2
+            with m.If(go & (addr == base | 0)):
+                m.d.sync += key.eq(d)
+            with m.If(go & (addr == base | 1)):
+                m.d.sync += mask.eq(d)
+            with m.If(go & (addr == base | 2)):
+                m.d.sync += [axon.eq(d[:P.core.axon_bits]), valid.eq(d[16])]
+            inputs.append((key, mask, axon, valid))
+
+        def first(rows, value, pick):
+            hit = Signal()
+            out = Signal(len(pick(rows[0])) if rows else 1)
+            for row in reversed(rows):       # the last assignment wins: the first entry
+                key, mask, *_, valid = row
+                with m.If(valid & ((value & mask) == (key & mask))):
+                    m.d.comb += [hit.eq(1), out.eq(pick(row))]
+            return hit, out
+
+        return {"match": lambda k: first(entries, k, lambda r: r[2]),
+                "input": lambda k: first(inputs, k, lambda r: r[2])}

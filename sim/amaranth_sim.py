@@ -137,7 +137,7 @@ class ChipBench:
             ready = int(not (self.stall and self.rng.random() < self.stall))
             ctx.set(dut.ext_out.ready, ready)
 
-    def run(self, image, steps, *, read_state=True):
+    def run(self, image, steps, *, read_state=True, keymask=None):
         from rtl.chip import ChipCounter, CHIP_REGION, chip_config_writes
         p = self.p
         T, C, N = len(steps), p.n_cores, p.core.n_neurons
@@ -146,7 +146,7 @@ class ChipBench:
         S = p.core.state_bits
 
         async def main(ctx):
-            for core, region, addr, data in chip_config_writes(image):
+            for core, region, addr, data in chip_config_writes(image, keymask):
                 await push(ctx, self.dut.config,
                            {"core": core, "region": region, "addr": addr, "data": data})
             for t, events in enumerate(steps):

@@ -3,14 +3,21 @@
 from rtl.chip import Chip
 from .core_runner import run_jobs
 
-__all__ = ["chip_job", "run_chip_jobs"]
+__all__ = ["chip_job", "latency_job", "run_chip_jobs"]
 
 
-def chip_job(image, steps, *, state_every=1):
+def chip_job(image, steps, *, state_every=1, keymask=None):
     """Run ``image`` for ``steps`` (per-step ``(x, y, axon)`` lists); read state every
-    ``state_every`` steps (0: never) and after the last."""
+    ``state_every`` steps (0: never) and after the last. With ``keymask`` tables the chip
+    routes in key/mask mode."""
     return {"image": image, "steps": [[tuple(map(int, e)) for e in s] for s in steps],
-            "state_every": state_every}
+            "state_every": state_every, "keymask": keymask}
+
+
+def latency_job(image, events):
+    """Send each ``(x, y, axon)`` alone and time it until the chip is idle again."""
+    return {"kind": "latency", "image": image, "steps": [],
+            "events": [tuple(map(int, e)) for e in events]}
 
 
 def run_chip_jobs(params, jobs, *, sim=None, seed=0, event_gap=0.0, out_stall=0.0,

@@ -166,7 +166,7 @@ def traffic_chip_image(rng, chip, *, routes_per_neuron=6, host_every=4):
         for n in range(core.n_neurons):
             routes += [(n, int(rng.integers(0, chip.cols)), int(rng.integers(0, chip.rows)),
                         int(rng.integers(0, core.n_axons))) for _ in range(routes_per_neuron)]
-            if n % host_every == 0:
+            if host_every and n % host_every == 0:
                 routes.append((n, "host"))
         tables.append(RouteTable.from_routes(core.n_neurons, routes))
     return ChipImage(chip, cores, tables)

@@ -107,3 +107,34 @@ def test_one_neuron_fans_out_to_every_core():
     assert results[0]["counters"]["core_events"] == [12] * 9
     # Every core's listening neurons integrated the fan-out.
     assert all((golden.state.cores[k].u != 0).any() for k in range(9))
+
+
+CHIP_KEYMASK = ChipParams(rows=2, cols=3, n_routes=48, fifo_depth=3, key_entries=40,
+                          key_inputs=24,
+                          core=CoreParams(n_neurons=16, n_axons=16, n_synapses=96, max_delay=4,
+                                          state_bits=16, weight_bits=6, n_profiles=3))
+
+
+def test_keymask_mode_bit_exact():
+    """Key/mask multicast in the routers gives the golden model's spikes and state."""
+    from golden_model.keymask import keymask_from_routes
+    from tests.golden_model.test_keymask import once_per_core
+    jobs = []
+    for k in range(3):
+        rng = np.random.default_rng([44, k])
+        image = once_per_core(random_chip_image(rng, CHIP_KEYMASK, n_routes=24,
+                                                host_fraction=0.1))
+        tables = keymask_from_routes(CHIP_KEYMASK, image.routes)
+        assert max(map(len, tables.routers)) <= CHIP_KEYMASK.key_entries
+        jobs.append(chip_job(image, random_chip_inputs(rng, CHIP_KEYMASK, 60, rate=0.15),
+                             state_every=3, keymask=tables))
+    results, passed = run_chip_jobs(CHIP_KEYMASK, jobs, seed=4, event_gap=0.2, out_stall=0.4)
+    assert len(results) == len(jobs)
+    for job, result in zip(jobs, results):
+        assert result["mismatches"] == []
+        golden = simulate_chip(job["image"], job["steps"], keymask=job["keymask"])
+        assert result["host"] == sorted(map(tuple, golden.host.tolist()))
+        assert sum(result["counters"]["core_events"]) == golden.n_routed + result["external"]
+        assert result["counters"]["unrouted"] == 0
+        assert golden.n_routed > 0
+    assert passed
