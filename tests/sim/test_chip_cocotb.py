@@ -138,3 +138,32 @@ def test_keymask_mode_bit_exact():
         assert result["counters"]["unrouted"] == 0
         assert golden.n_routed > 0
     assert passed
+
+
+def test_compiled_network_runs_on_the_chip():
+    """A network compiled by spikeforge.compiler runs on the RTL chip with the golden spikes."""
+    from golden_model import LIFProfile
+    from spikeforge.compiler import compile_network
+    from spikeforge.network import InputPopulation, Network, Population, Projection
+    net = Network()
+    inp = net.add(InputPopulation(6, name="in"))
+    exc = net.add(Population(16, LIFProfile(du=400, dv=300, vth=2000, weight_exp=4),
+                             name="exc", record=True))
+    inh = net.add(Population(4, LIFProfile(du=800, dv=400, vth=1500, weight_exp=4),
+                             name="inh", record=True))
+    net.add(Projection.sparse_random(inp, exc, 0.4, weight=25, delay=1, seed=1))
+    net.add(Projection.sparse_random(exc, exc, 0.05, weight=12, delay=2, seed=2))
+    net.add(Projection.sparse_random(exc, inh, 0.2, weight=20, delay=1, seed=3))
+    net.add(Projection.sparse_random(inh, exc, 0.3, weight=-30, delay=3, seed=4))
+    compiled = compile_network(net, CHIP_2X2)
+    assert compiled.n_cores_used >= 2
+    rng = np.random.default_rng(0)
+    spikes = [list(np.flatnonzero(rng.random(6) < 0.3)) for _ in range(50)]
+    steps = compiled.encode_inputs({inp: spikes})
+    results, passed = run_chip_jobs(CHIP_2X2, [chip_job(compiled.image, steps, state_every=10)],
+                                    out_stall=0.3)
+    golden = simulate_chip(compiled.image, steps)
+    assert passed and results[0]["mismatches"] == []
+    assert results[0]["host"] == sorted(map(tuple, golden.host.tolist()))
+    decoded = compiled.decode(golden)
+    assert decoded[exc].any() and decoded[inh].any()
