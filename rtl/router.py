@@ -27,7 +27,7 @@ Trees built by :func:`golden_model.keymask.keymask_from_routes` follow XY
 order, so multicast keeps the mesh free of deadlock.
 """
 
-from amaranth import Array, Cat, Const, Module, Mux, Signal
+from amaranth import Cat, Module, Signal
 from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 

@@ -28,7 +28,7 @@ from rtl.lif_core import (ConfigWrite, Counter, DebugRead, Region, axon_event_la
                           config_writes, signed_value)
 
 __all__ = ["pack", "StreamDriver", "StreamMonitor", "DebugReader", "ReferenceModel",
-           "Scoreboard", "TB"]
+           "Scoreboard", "BenchBase", "TB"]
 
 
 def pack(layout, **fields):
@@ -91,17 +91,21 @@ class StreamMonitor:
 
 
 class DebugReader:
-    """Reads memories and counters through the core's debug request/response streams."""
+    """Reads memories and counters through a debug request/response stream pair.
 
-    def __init__(self, dut):
+    ``layout`` is the request's ``data.StructLayout``; :meth:`read` takes its fields.
+    """
+
+    def __init__(self, dut, layout=DebugRead):
         self.dut = dut
+        self.layout = layout
         self.req = StreamDriver(dut.clk, dut.debug__req__valid, dut.debug__req__ready,
                                 dut.debug__req__payload)
         dut.debug__resp__ready.value = 0
 
-    async def read(self, region, addr):
+    async def read(self, **fields):
         dut = self.dut
-        await self.req.send(pack(DebugRead, region=region, addr=addr))
+        await self.req.send(pack(self.layout, **fields))
         dut.debug__resp__ready.value = 1
         while True:
             await ReadOnly()
@@ -148,7 +152,39 @@ class Scoreboard:
         return len(bad) == 0
 
 
-class TB:
+class BenchBase:
+    """Clock, reset, cycle count and the wait for ``busy`` to fall, shared by every bench.
+
+    A subclass sets ``self.dut`` and ``self.monitor`` (the output monitor whose
+    items a reset clears).
+    """
+
+    def cycle(self):
+        """The current clock cycle (10 ns per cycle)."""
+        return int(get_sim_time("ns")) // 10
+
+    async def start(self):
+        cocotb.start_soon(Clock(self.dut.clk, 10, unit="ns").start())
+        await self.reset()
+
+    async def reset(self):
+        self.dut.rst.value = 1
+        await ClockCycles(self.dut.clk, 2)
+        await FallingEdge(self.dut.clk)
+        self.dut.rst.value = 0
+        self.current_step = -1
+        self.monitor.items.clear()
+
+    async def wait_idle(self):
+        while True:
+            await ReadOnly()
+            if not self.dut.busy.value:
+                break
+            await FallingEdge(self.dut.busy)
+        await FallingEdge(self.dut.clk)
+
+
+class TB(BenchBase):
     """One ``LIFCore`` under test: clock, reset, layers, and a job runner."""
 
     def __init__(self, dut, params, *, seed=0, event_gap=0.0, spike_stall=0.0):
@@ -167,28 +203,9 @@ class TB:
         self.spikes = StreamMonitor(dut.clk, dut.spike_out__valid, dut.spike_out__ready,
                                     dut.spike_out__payload, stall=spike_stall, rng=rng,
                                     tag=lambda: self.current_step)
+        self.monitor = self.spikes
         self.scoreboard = Scoreboard(dut._log)
         self.axon_layout = axon_event_layout(params)
-
-    async def start(self):
-        cocotb.start_soon(Clock(self.dut.clk, 10, unit="ns").start())
-        await self.reset()
-
-    async def reset(self):
-        self.dut.rst.value = 1
-        await ClockCycles(self.dut.clk, 2)
-        await FallingEdge(self.dut.clk)
-        self.dut.rst.value = 0
-        self.current_step = -1
-        self.spikes.items.clear()
-
-    async def wait_idle(self):
-        while True:
-            await ReadOnly()
-            if not self.dut.busy.value:
-                break
-            await FallingEdge(self.dut.busy)
-        await FallingEdge(self.dut.clk)
 
     async def load(self, image):
         for region, addr, data in config_writes(image):
@@ -196,12 +213,12 @@ class TB:
 
     async def read_state(self):
         S, N = self.params.state_bits, self.params.n_neurons
-        u = [signed_value(await self.debug.read(Region.U, n), S) for n in range(N)]
-        v = [signed_value(await self.debug.read(Region.V, n), S) for n in range(N)]
+        u = [signed_value(await self.debug.read(region=Region.U, addr=n), S) for n in range(N)]
+        v = [signed_value(await self.debug.read(region=Region.V, addr=n), S) for n in range(N)]
         return np.array(u, dtype=np.int64), np.array(v, dtype=np.int64)
 
     async def counters(self):
-        return {c.name.lower(): await self.debug.read(Region.COUNTER, c) for c in Counter}
+        return {c.name.lower(): await self.debug.read(region=Region.COUNTER, addr=c) for c in Counter}
 
     async def run_step(self, axons):
         for a in axons:
@@ -209,10 +226,6 @@ class TB:
         self.current_step += 1
         await self.tick.send()
         await self.wait_idle()
-
-    def cycle(self):
-        """The current clock cycle (10 ns per cycle)."""
-        return int(get_sim_time("ns")) // 10
 
     async def measure(self, axons):
         """Deliver ``axons`` back to back, then update; returns cycle counts of both phases.

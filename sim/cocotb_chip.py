@@ -20,9 +20,6 @@ import time
 import numpy as np
 
 import cocotb
-from cocotb.clock import Clock
-from cocotb.simtime import get_sim_time
-from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 
 from golden_model.chip import ChipState, simulate_chip
 from golden_model.lif_core import CoreState
@@ -30,7 +27,7 @@ from rtl.chip import CHIP_REGION, ChipCounter, chip_config_layout, chip_config_w
     chip_debug_layout, host_event_layout
 from rtl.lif_core import Counter, Region, signed_value
 from rtl.router import packet_layout
-from .cocotb_bench import Scoreboard, StreamDriver, StreamMonitor, pack
+from .cocotb_bench import BenchBase, DebugReader, Scoreboard, StreamDriver, StreamMonitor, pack
 
 __all__ = ["ChipTB", "run_chip"]
 
@@ -39,7 +36,7 @@ def unpack(layout, value):
     return {name: (value >> f.offset) & ((1 << f.width) - 1) for name, f in layout}
 
 
-class ChipTB:
+class ChipTB(BenchBase):
     def __init__(self, dut, params, *, seed=0, event_gap=0.0, out_stall=0.0):
         self.dut, self.params = dut, params
         rng = random.Random(seed)
@@ -49,54 +46,18 @@ class ChipTB:
         self.events = StreamDriver(dut.clk, dut.ext_in__valid, dut.ext_in__ready,
                                    dut.ext_in__payload, gap=event_gap, rng=rng)
         self.tick = StreamDriver(dut.clk, dut.tick__valid, dut.tick__ready)
-        self.debug_req = StreamDriver(dut.clk, dut.debug__req__valid, dut.debug__req__ready,
-                                      dut.debug__req__payload)
-        dut.debug__resp__ready.value = 0
+        self.debug = DebugReader(dut, chip_debug_layout(params))
         self.out = StreamMonitor(dut.clk, dut.ext_out__valid, dut.ext_out__ready,
                                  dut.ext_out__payload, stall=out_stall, rng=rng,
                                  tag=lambda: self.current_step)
+        self.monitor = self.out
         self.scoreboard = Scoreboard(dut._log)
         self.cfg_layout = chip_config_layout(params)
-        self.dbg_layout = chip_debug_layout(params)
         self.pkt_layout = packet_layout(params)
         self.host_layout = host_event_layout(params)
 
-    def cycle(self):
-        return int(get_sim_time("ns")) // 10
-
-    async def start(self):
-        cocotb.start_soon(Clock(self.dut.clk, 10, unit="ns").start())
-        await self.reset()
-
-    async def reset(self):
-        self.dut.rst.value = 1
-        await ClockCycles(self.dut.clk, 2)
-        await FallingEdge(self.dut.clk)
-        self.dut.rst.value = 0
-        self.current_step = -1
-        self.out.items.clear()
-
     async def read(self, core, region, addr):
-        dut = self.dut
-        await self.debug_req.send(pack(self.dbg_layout, core=core, region=region, addr=addr))
-        dut.debug__resp__ready.value = 1
-        while True:
-            await ReadOnly()
-            if dut.debug__resp__valid.value:
-                data = int(dut.debug__resp__payload.value)
-                await FallingEdge(dut.clk)
-                break
-            await FallingEdge(dut.clk)
-        dut.debug__resp__ready.value = 0
-        return data
-
-    async def wait_idle(self):
-        while True:
-            await ReadOnly()
-            if not self.dut.busy.value:
-                break
-            await FallingEdge(self.dut.busy)
-        await FallingEdge(self.dut.clk)
+        return await self.debug.read(core=core, region=region, addr=addr)
 
     async def load(self, image, keymask=None):
         for core, region, addr, data in chip_config_writes(image, keymask):

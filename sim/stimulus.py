@@ -9,7 +9,7 @@ refractory periods, and axons whose fan-out reaches every neuron.
 
 import numpy as np
 
-from golden_model import CoreImage, CoreParams, LIFProfile, SynapseTable
+from golden_model import CoreImage, LIFProfile, SynapseTable
 from golden_model.fixedpoint import Overflow, Rounding, signed_max, signed_min
 from golden_model.params import ResetMode
 

@@ -9,7 +9,6 @@ from amaranth.sim import Simulator
 from golden_model import CoreParams
 from golden_model.chip import ChipParams
 from golden_model.keymask import RouterEntry
-from rtl.lif_core import ConfigWrite
 from rtl.router import PORTS, ROUTER_REGION, Router
 
 CORE = CoreParams(n_neurons=16, n_axons=16, n_synapses=16)
