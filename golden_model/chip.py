@@ -27,7 +27,7 @@ import numpy as np
 
 from .image import CoreImage
 from .lif_core import CoreState, step as core_step
-from .params import CoreParams, check_int
+from .params import CoreParams, check_field, check_int
 
 __all__ = ["ChipParams", "RouteTable", "ChipImage", "ChipRun", "ChipState",
            "normalise_chip_inputs", "route_spikes", "simulate_chip"]
@@ -63,8 +63,7 @@ class ChipParams:
     key_inputs: int = 0
 
     def __post_init__(self):
-        check = lambda name, lo, hi: object.__setattr__(
-            self, name, check_int(name, getattr(self, name), lo, hi))
+        check = lambda name, lo, hi: check_field(self, name, lo, hi)
         check("rows", 1, 16)
         check("cols", 1, 16)
         if not isinstance(self.core, CoreParams):

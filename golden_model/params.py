@@ -18,7 +18,8 @@ import operator
 
 from .fixedpoint import Overflow, Rounding, signed_max, signed_min, unsigned_max
 
-__all__ = ["ResetMode", "CoreParams", "LIFProfile", "check_int", "check_enum"]
+__all__ = ["ResetMode", "CoreParams", "LIFProfile", "check_int", "check_enum", "check_field",
+           "check_widths"]
 
 
 def check_int(name, value, lo, hi):
@@ -29,6 +30,27 @@ def check_int(name, value, lo, hi):
     if not lo <= value <= hi:
         raise ValueError(f"{name} must be between {lo} and {hi}, not {value}")
     return value
+
+
+def check_field(obj, name, lo, hi):
+    """Check field ``name`` of frozen dataclass ``obj`` with :func:`check_int` and store it as an int."""
+    object.__setattr__(obj, name, check_int(name, getattr(obj, name), lo, hi))
+
+
+def check_widths(obj):
+    """Check and default the datapath widths a core shares with every model of it.
+
+    ``obj`` has ``state_bits``, ``weight_bits``, ``weight_signed``,
+    ``refractory_bits`` and ``acc_bits`` (``None`` defaults to ``max(S, W + 1)``).
+    """
+    check_field(obj, "state_bits", 8, 24)
+    check_field(obj, "weight_bits", 1, 8)
+    if not isinstance(obj.weight_signed, bool):
+        raise TypeError(f"weight_signed must be a bool, not {obj.weight_signed!r}")
+    check_field(obj, "refractory_bits", 1, 8)
+    if obj.acc_bits is None:
+        object.__setattr__(obj, "acc_bits", max(obj.state_bits, obj.weight_bits + 1))
+    check_field(obj, "acc_bits", obj.weight_bits + 1, 32)
 
 
 def check_enum(name, value, enum_type):
@@ -89,21 +111,11 @@ class CoreParams:
     acc_bits: int = None
 
     def __post_init__(self):
-        check = lambda name, lo, hi: object.__setattr__(
-            self, name, check_int(name, getattr(self, name), lo, hi))
-        check("n_neurons", 16, 4096)
-        check("n_axons", 1, 65536)
-        check("n_synapses", 1, 65536)
-        check("max_delay", 1, 64)
-        check("state_bits", 8, 24)
-        check("weight_bits", 1, 8)
-        if not isinstance(self.weight_signed, bool):
-            raise TypeError(f"weight_signed must be a bool, not {self.weight_signed!r}")
-        check("n_profiles", 1, 16)
-        check("refractory_bits", 1, 8)
-        if self.acc_bits is None:
-            object.__setattr__(self, "acc_bits", max(self.state_bits, self.weight_bits + 1))
-        check("acc_bits", self.weight_bits + 1, 32)
+        for name, lo, hi in (("n_neurons", 16, 4096), ("n_axons", 1, 65536),
+                             ("n_synapses", 1, 65536), ("max_delay", 1, 64),
+                             ("n_profiles", 1, 16)):
+            check_field(self, name, lo, hi)
+        check_widths(self)
 
     @classmethod
     def loihi(cls, n_neurons, n_axons, n_synapses, max_delay=8, **kwargs):
@@ -202,8 +214,7 @@ class LIFProfile:
     v_overflow: Overflow = Overflow.SATURATE
 
     def __post_init__(self):
-        check = lambda name, lo, hi: object.__setattr__(
-            self, name, check_int(name, getattr(self, name), lo, hi))
+        check = lambda name, lo, hi: check_field(self, name, lo, hi)
         check("du", 0, 4095)
         check("dv", 0, 4095)
         check("du_offset", 0, 1)

@@ -37,7 +37,7 @@ import enum
 
 import numpy as np
 
-from .params import check_enum, check_int
+from .params import check_enum, check_field, check_int
 
 __all__ = ["DecayMode", "Pairing", "STDPParams", "LFSR", "STDPState", "learn"]
 
@@ -96,8 +96,7 @@ class STDPParams:
     enable: bool = True
 
     def __post_init__(self):
-        check = lambda name, lo, hi: object.__setattr__(
-            self, name, check_int(name, getattr(self, name), lo, hi))
+        check = lambda name, lo, hi: check_field(self, name, lo, hi)
         check("trace_bits", 1, 16)
         object.__setattr__(self, "decay_mode", check_enum("decay_mode", self.decay_mode,
                                                           DecayMode))

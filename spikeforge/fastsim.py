@@ -22,7 +22,7 @@ from golden_model.fixedpoint import (DECAY_ONE, DECAY_SHIFT, Overflow, Rounding,
                                      signed_min, unsigned_max, wrap)
 from golden_model.image import CoreImage, SynapseTable
 from golden_model.lif_core import CoreRun, CoreState, normalise_inputs
-from golden_model.params import LIFProfile, ResetMode, check_int
+from golden_model.params import LIFProfile, ResetMode, check_field, check_int, check_widths
 
 __all__ = ["FastCore", "simulate_fast", "simulate_core"]
 
@@ -66,19 +66,10 @@ class FastCore:
     acc_bits: int = None
 
     def __post_init__(self):
-        check = lambda name, lo, hi: object.__setattr__(
-            self, name, check_int(name, getattr(self, name), lo, hi))
-        check("n_neurons", 1, _SIZE_MAX)
-        check("n_axons", 1, _SIZE_MAX)
-        check("max_delay", 1, 64)
-        check("state_bits", 8, 24)
-        check("weight_bits", 1, 8)
-        if not isinstance(self.weight_signed, bool):
-            raise TypeError(f"weight_signed must be a bool, not {self.weight_signed!r}")
-        check("refractory_bits", 1, 8)
-        if self.acc_bits is None:
-            object.__setattr__(self, "acc_bits", max(self.state_bits, self.weight_bits + 1))
-        check("acc_bits", self.weight_bits + 1, 32)
+        check_field(self, "n_neurons", 1, _SIZE_MAX)
+        check_field(self, "n_axons", 1, _SIZE_MAX)
+        check_field(self, "max_delay", 1, 64)
+        check_widths(self)
 
         profiles = tuple(self.profiles)
         if not profiles:
