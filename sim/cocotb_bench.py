@@ -13,6 +13,8 @@ each step's spikes and (through the debug port) each neuron's ``u`` and
 ``v`` with the golden model.
 """
 
+import os
+import pickle
 import random
 
 import numpy as np
@@ -28,7 +30,7 @@ from rtl.lif_core import (ConfigWrite, Counter, DebugRead, Region, axon_event_la
                           config_writes, signed_value)
 
 __all__ = ["pack", "StreamDriver", "StreamMonitor", "DebugReader", "ReferenceModel",
-           "Scoreboard", "BenchBase", "TB"]
+           "Scoreboard", "BenchBase", "TB", "JobFiles"]
 
 
 def pack(layout, **fields):
@@ -150,6 +152,35 @@ class Scoreboard:
                                expected[n], actual[n])
             self.mismatches.append((t, name, int(n)))
         return len(bad) == 0
+
+
+class JobFiles:
+    """The simulator side of :func:`sim.core_runner.run_jobs`' file protocol.
+
+    Reads the pickled spec from ``SPIKEFORGE_JOB``, writes ``"done total"`` steps to
+    ``SPIKEFORGE_PROGRESS`` every few percent, and the results so far to
+    ``SPIKEFORGE_RESULT`` after every job, so a failing run still reports.
+    """
+
+    def __init__(self):
+        with open(os.environ["SPIKEFORGE_JOB"], "rb") as f:
+            self.spec = pickle.load(f)
+        self.progress_file = os.environ.get("SPIKEFORGE_PROGRESS")
+        self.total = sum(len(job.get("steps", ())) for job in self.spec["jobs"])
+        self.done = 0
+        self.results = []
+
+    def progress(self, done, steps):
+        # Coarse on purpose: a write every few percent costs nothing next to the simulation.
+        if self.progress_file and (done % max(1, self.total // 50) == 0 or done == steps):
+            with open(self.progress_file, "w") as f:
+                f.write(f"{self.done + done} {self.total}")
+
+    def job_done(self, job, result):
+        self.done += len(job.get("steps", ()))
+        self.results.append(result)
+        with open(os.environ["SPIKEFORGE_RESULT"], "wb") as f:
+            pickle.dump(self.results, f)
 
 
 class BenchBase:

@@ -12,8 +12,6 @@ route on every neuron, host events are all the chip's spikes.
 """
 
 import collections
-import os
-import pickle
 import random
 import time
 
@@ -27,7 +25,8 @@ from rtl.chip import CHIP_REGION, ChipCounter, chip_config_layout, chip_config_w
     chip_debug_layout, host_event_layout
 from rtl.lif_core import Counter, Region, signed_value
 from rtl.router import packet_layout
-from .cocotb_bench import BenchBase, DebugReader, Scoreboard, StreamDriver, StreamMonitor, pack
+from .cocotb_bench import (BenchBase, DebugReader, JobFiles, Scoreboard, StreamDriver,
+                           StreamMonitor, pack)
 
 __all__ = ["ChipTB", "run_chip"]
 
@@ -161,21 +160,12 @@ class ChipTB(BenchBase):
 
 @cocotb.test()
 async def run_chip(dut):
-    with open(os.environ["SPIKEFORGE_JOB"], "rb") as f:
-        spec = pickle.load(f)
+    files = JobFiles()
+    spec = files.spec
     tb = ChipTB(dut, spec["params"], seed=spec.get("seed", 0),
                 event_gap=spec.get("event_gap", 0.0), out_stall=spec.get("out_stall", 0.0))
     await tb.start()
-    progress_file = os.environ.get("SPIKEFORGE_PROGRESS")
-    total = sum(len(job["steps"]) for job in spec["jobs"])
-    done = 0
-
-    def progress(k, _):
-        if progress_file and (k % max(1, total // 50) == 0):
-            with open(progress_file, "w") as f:
-                f.write(f"{done + k} {total}")
-
-    results, mismatches = [], 0
+    mismatches = 0
     for job in spec["jobs"]:
         tb.scoreboard.mismatches.clear()
         wall = time.perf_counter()
@@ -183,16 +173,10 @@ async def run_chip(dut):
             await tb.reset()
             await tb.load(job["image"])
             result = {"latency": [await tb.latency(*event) for event in job["events"]]}
-            results.append(result)
-            with open(os.environ["SPIKEFORGE_RESULT"], "wb") as f:
-                pickle.dump(results, f)
-            continue
-        result = await tb.run_job(job["image"], job["steps"], state_every=job["state_every"],
-                                  progress=progress, keymask=job.get("keymask"))
+        else:
+            result = await tb.run_job(job["image"], job["steps"], state_every=job["state_every"],
+                                      progress=files.progress, keymask=job.get("keymask"))
+            mismatches += len(result["mismatches"])
         result["wall_s"] = time.perf_counter() - wall
-        done += len(job["steps"])
-        mismatches += len(result["mismatches"])
-        results.append(result)
-        with open(os.environ["SPIKEFORGE_RESULT"], "wb") as f:
-            pickle.dump(results, f)
+        files.job_done(job, result)
     assert mismatches == 0, f"{mismatches} mismatches against the golden chip model"

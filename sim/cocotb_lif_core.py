@@ -6,35 +6,23 @@ golden model by the scoreboard) or a throughput measurement. Results go to
 ``SPIKEFORGE_RESULT``. The test fails when any step mismatches.
 """
 
-import os
-import pickle
 import time
 
 import cocotb
 
-from sim.cocotb_bench import TB
+from sim.cocotb_bench import TB, JobFiles
 
 __all__ = ["run_jobs"]
 
 
 @cocotb.test()
 async def run_jobs(dut):
-    with open(os.environ["SPIKEFORGE_JOB"], "rb") as f:
-        spec = pickle.load(f)
+    files = JobFiles()
+    spec = files.spec
     tb = TB(dut, spec["params"], seed=spec.get("seed", 0),
             event_gap=spec.get("event_gap", 0.0), spike_stall=spec.get("spike_stall", 0.0))
     await tb.start()
-    results = []
     total_mismatches = 0
-    progress_file = os.environ.get("SPIKEFORGE_PROGRESS")
-    steps_done = 0
-    steps_total = sum(len(job.get("steps", ())) for job in spec["jobs"])
-
-    def progress(done, _):
-        # Coarse on purpose: a write every few percent costs nothing next to the simulation.
-        if progress_file and (done % max(1, steps_total // 50) == 0 or done == _):
-            with open(progress_file, "w") as f:
-                f.write(f"{steps_done + done} {steps_total}")
     for i, job in enumerate(spec["jobs"]):
         wall = time.perf_counter()
         cycle0 = tb.cycle()
@@ -47,14 +35,11 @@ async def run_jobs(dut):
             tb.scoreboard.mismatches.clear()
             result = await tb.run_job(job["image"], job["steps"],
                                       read_state=job.get("read_state", True),
-                                      reference=job.get("reference"), progress=progress)
-            steps_done += len(job["steps"])
+                                      reference=job.get("reference"), progress=files.progress)
             total_mismatches += len(result["mismatches"])
         result["cycles"] = tb.cycle() - cycle0
         result["wall_s"] = time.perf_counter() - wall
-        results.append(result)
+        files.job_done(job, result)
         dut._log.info("job %d/%d (%s) done in %.1f s", i + 1, len(spec["jobs"]), job["kind"],
                       result["wall_s"])
-        with open(os.environ["SPIKEFORGE_RESULT"], "wb") as f:
-            pickle.dump(results, f)
     assert total_mismatches == 0, f"{total_mismatches} mismatches against the golden model"
