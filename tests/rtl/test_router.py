@@ -114,3 +114,33 @@ def test_keymask_multicast_copies_to_every_port():
     assert len(got["e"]) == 20 and len(got["l"]) == 20 and len(got["n"]) == 40
     assert all(item["axon"] == 9 for item in got["l"])
     assert got["s"] == [] and got["w"] == []
+
+
+def test_chip_counts_what_it_refuses():
+    """A packet for an axon that does not exist, and a config write to a core that does not
+    exist, are accepted and counted, never routed or applied."""
+    from rtl.chip import CHIP_REGION, Chip, ChipCounter
+    from sim.amaranth_sim import push
+    core = CoreParams(n_neurons=16, n_axons=12, n_synapses=16)
+    chip = ChipParams(rows=1, cols=3, core=core)
+    dut = Chip(chip)
+    out = {}
+
+    async def main(ctx):
+        await push(ctx, dut.ext_in, {"x": 1, "y": 0, "axon": 13})      # axon 13 of 12
+        await push(ctx, dut.ext_in, {"x": 3, "y": 0, "axon": 1})       # column 3 of 3
+        await push(ctx, dut.config, {"core": 3, "region": 5, "addr": 0, "data": 7})
+        await ctx.tick().until(~dut.busy)
+        for name, counter in (("bad", ChipCounter.BAD_PACKETS), ("packets", ChipCounter.PACKETS)):
+            await push(ctx, dut.debug.req, {"core": 0, "region": CHIP_REGION, "addr": counter})
+            ctx.set(dut.debug.resp.ready, 1)
+            *_, out[name] = await ctx.tick().sample(dut.debug.resp.payload).until(
+                dut.debug.resp.valid)
+            ctx.set(dut.debug.resp.ready, 0)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(main)
+    sim.run()
+    assert out["bad"] == 3
+    assert out["packets"] == 0
