@@ -161,6 +161,9 @@ class EventRun:
 class _EventSim:
     def __init__(self, image, n_steps):
         p = image.params
+        if p.core.learning is not None:
+            raise ValueError("the event-driven simulator has no learning engine; simulate "
+                             "cores with CoreParams.learning with golden_model.chip.simulate_chip")
         self.p, self.n_steps = p, n_steps
         self.state_bits, self.acc_bits = p.core.state_bits, p.core.acc_bits
         C, N = p.n_cores, p.core.n_neurons

@@ -8,6 +8,7 @@ import dataclasses
 
 import numpy as np
 
+from .learning import HomeostasisParams, check_rule_params, default_rule_params
 from .lif import ProfileTable
 from .params import CoreParams, LIFProfile, check_int
 
@@ -78,6 +79,12 @@ class CoreImage:
 
     ``neuron_profile[n]`` selects the profile of neuron ``n``. ``u0`` and
     ``v0`` are the initial states (default zero).
+
+    Learning: ``plastic`` marks synapse entries the learning engine may change
+    (default none); ``learning`` holds the run-time parameters of the core's
+    rule and ``homeostasis`` those of its adaptive threshold. Both default to
+    the rule's defaults on a core with a :class:`~golden_model.params.LearningSpec`,
+    and must stay ``None`` on a core without one.
     """
     params: CoreParams
     profiles: tuple
@@ -85,6 +92,9 @@ class CoreImage:
     synapses: SynapseTable
     u0: np.ndarray = None
     v0: np.ndarray = None
+    plastic: np.ndarray = None
+    learning: object = None
+    homeostasis: object = None
 
     def __post_init__(self):
         p = self.params
@@ -129,6 +139,30 @@ class CoreImage:
                 count=np.concatenate([syn.count, np.zeros(pad, dtype=np.int64)]),
                 target=syn.target, weight=syn.weight, delay=syn.delay)
             object.__setattr__(self, "synapses", syn)
+        self._check_learning()
+
+    def _check_learning(self):
+        p, syn = self.params, self.synapses
+        plastic = np.zeros(len(syn), dtype=bool) if self.plastic is None else \
+            np.asarray(self.plastic)
+        if plastic.dtype != bool:
+            raise TypeError(f"plastic must hold booleans, not {plastic.dtype}")
+        if plastic.shape != (len(syn),):
+            raise ValueError(f"plastic must have one flag per synapse entry ({len(syn)}), "
+                             f"not shape {plastic.shape}")
+        object.__setattr__(self, "plastic", plastic.copy())
+        spec = p.learning
+        if spec is None:
+            if plastic.any():
+                raise ValueError(f"synapse entry {np.flatnonzero(plastic)[0]} is plastic, but "
+                                 "the core is built without learning (CoreParams.learning is "
+                                 "None)")
+        else:
+            if self.learning is None:
+                object.__setattr__(self, "learning", default_rule_params(spec))
+            if self.homeostasis is None and spec.homeostasis:
+                object.__setattr__(self, "homeostasis", HomeostasisParams())
+        check_rule_params(p, self.learning, self.homeostasis)
 
     @staticmethod
     def _vector(name, value, n, lo, hi):

@@ -77,12 +77,14 @@ def _overflow(x, bits, overflow_codes):
                     apply_overflow(x, bits, Overflow.WRAP))
 
 
-def lif_update(u, v, ref, acc, p, state_bits, acc_bits):
+def lif_update(u, v, ref, acc, p, state_bits, acc_bits, vth_offset=0):
     """One neuron update. Returns ``(u, v, ref, spikes)``, all new arrays.
 
     ``u``, ``v``, ``ref``, ``acc`` are int64 arrays over neurons; ``p`` is a
     :class:`ProfileTable` gathered per neuron. ``acc`` is the raw accumulator
-    slot, ``acc_bits`` wide; it is sign-extended here.
+    slot, ``acc_bits`` wide; it is sign-extended here. ``vth_offset`` (>= 0,
+    per neuron) is homeostasis' addition to ``vth``, for the threshold and
+    the subtract reset alike.
     """
     a = wrap(acc, acc_bits)
     u_new = _overflow(_decay(u, p.du_eff, p.rounding) + (a << p.weight_exp),
@@ -90,9 +92,10 @@ def lif_update(u, v, ref, acc, p, state_bits, acc_bits):
     v_int = _overflow(_decay(v, p.dv_eff, p.rounding) + u_new + p.bias,
                       state_bits, p.v_overflow)
     refractory = ref > 0
-    spikes = ~refractory & (v_int > p.vth)
+    vth = p.vth + vth_offset
+    spikes = ~refractory & (v_int > vth)
     v_reset = np.select([p.reset == ResetMode.ZERO.value, p.reset == ResetMode.SUBTRACT.value],
-                        [0, v_int - p.vth], p.v_reset)
+                        [0, v_int - vth], p.v_reset)
     v_new = np.where(refractory, v, np.where(spikes, v_reset, v_int))
     ref_new = np.where(refractory, ref - 1, np.where(spikes, p.refractory, 0))
     return u_new, v_new, ref_new, spikes

@@ -11,8 +11,13 @@ slots per neuron. One timestep ``t`` (counting from 0) is, in this order:
    repeated events on one axon) never changes the result.
 2. **Update.** Each neuron reads and clears slot ``t mod max_delay`` and runs
    :func:`golden_model.lif.lif_update`. Spikes are emitted in neuron order.
-3. **Learn.** Nothing yet: plasticity attaches here.
+3. **Learn.** On a core with a learning engine, :func:`golden_model.learning.learn`
+   with this step's pre events (an axon with any event), post spikes, the
+   membrane after the update and the step's reward.
 4. **Advance.** ``t`` becomes ``t + 1``.
+
+The weights live in the state (``CoreState.weight``), so a learning core
+delivers the weights it has learnt.
 
 A synapse with delay ``d`` therefore reaches its neuron's update ``d - 1``
 steps after the event's own step: delay 1 is seen in the same step.
@@ -24,6 +29,7 @@ import numpy as np
 
 from .fixedpoint import wrap
 from .image import CoreImage, SynapseTable
+from .learning import LearningState, learn
 from .lif import lif_update
 from .params import check_int
 
@@ -39,16 +45,24 @@ class CoreState:
     v: np.ndarray
     ref: np.ndarray
     acc: np.ndarray  # [max_delay, n_neurons], raw acc_bits values (wrapped, signed)
+    weight: np.ndarray = None     # per synapse entry; learning changes it
+    learn: LearningState = None   # None on a core without learning
 
     @classmethod
     def initial(cls, image):
         p = image.params
+        learn_state = None
+        if p.learning is not None:
+            learn_state = LearningState.initial(p, len(image.synapses), image.learning)
         return cls(t=0, u=image.u0.copy(), v=image.v0.copy(),
                    ref=np.zeros(p.n_neurons, dtype=np.int64),
-                   acc=np.zeros((p.max_delay, p.n_neurons), dtype=np.int64))
+                   acc=np.zeros((p.max_delay, p.n_neurons), dtype=np.int64),
+                   weight=image.synapses.weight.copy(), learn=learn_state)
 
     def copy(self):
-        return CoreState(self.t, self.u.copy(), self.v.copy(), self.ref.copy(), self.acc.copy())
+        return CoreState(self.t, self.u.copy(), self.v.copy(), self.ref.copy(), self.acc.copy(),
+                         None if self.weight is None else self.weight.copy(),
+                         None if self.learn is None else self.learn.copy())
 
 
 @dataclasses.dataclass
@@ -59,6 +73,7 @@ class CoreRun:
     v: np.ndarray
     sops: np.ndarray    # synaptic operations delivered per step
     state: CoreState    # final state
+    weights: np.ndarray = None   # [n_steps, n_entries] after each step, if recorded
 
     @property
     def n_spikes(self):
@@ -84,31 +99,49 @@ def deliver(state, image, axons):
     first = np.repeat(syn.start[axons] - np.cumsum(counts) + counts, counts)
     entries = first + np.arange(total)
     slot = (state.t - 1 + syn.delay[entries]) % p.max_delay
-    np.add.at(state.acc, (slot, syn.target[entries]), syn.weight[entries])
+    weight = syn.weight if state.weight is None else state.weight
+    np.add.at(state.acc, (slot, syn.target[entries]), weight[entries])
     state.acc[:] = wrap(state.acc, p.acc_bits)
     return total
 
 
-def update(state, image, table=None):
-    """Run every neuron's update for step ``state.t`` and advance; returns spikes."""
+def update(state, image, table=None, advance=True):
+    """Run every neuron's update for step ``state.t`` (and advance); returns spikes."""
     p = image.params
     table = image.profile_table if table is None else table
     slot = state.t % p.max_delay
+    offset = 0 if state.learn is None else state.learn.theta
     u, v, ref, spikes = lif_update(state.u, state.v, state.ref, state.acc[slot], table,
-                                   p.state_bits, p.acc_bits)
+                                   p.state_bits, p.acc_bits, offset)
     state.acc[slot] = 0
     state.u, state.v, state.ref = u, v, ref
-    state.t += 1
+    if advance:
+        state.t += 1
     return spikes
 
 
-def step(state, image, axons, table=None):
-    """One whole timestep: deliver ``axons`` (event list, repeats allowed), update, advance.
+def learn_step(state, image, axons, spikes, reward=0):
+    """Step 3 of the contract for a learning core; returns the rule's update count."""
+    p = image.params
+    pre = np.zeros(p.n_axons, dtype=bool)
+    pre[np.asarray(axons, dtype=np.int64)] = True
+    return learn(state.learn, p, image.synapses, state.weight, image.plastic, pre, spikes,
+                 state.v, reward, image.learning, image.homeostasis)
+
+
+def step(state, image, axons, table=None, reward=0):
+    """One whole timestep: deliver ``axons`` (event list, repeats allowed), update,
+    learn (on a learning core, with the signed 8-bit ``reward``), advance.
 
     Returns ``(spikes, sops)``; ``state`` is changed in place.
     """
     sops = deliver(state, image, axons)
-    spikes = update(state, image, table)
+    spikes = update(state, image, table, advance=False)
+    if state.learn is not None:
+        learn_step(state, image, axons, spikes, reward)
+    elif reward:
+        raise ValueError(f"reward must be 0 on a core without learning, not {reward}")
+    state.t += 1
     return spikes, sops
 
 
@@ -148,18 +181,40 @@ def normalise_inputs(inputs, n_axons, n_steps=None):
     return steps
 
 
-def simulate(image, inputs, n_steps=None, state=None):
-    """Run the core for ``n_steps`` (default: as many as ``inputs`` has)."""
+def _rewards(reward, n_steps):
+    if reward is None:
+        return np.zeros(n_steps, dtype=np.int64)
+    arr = np.asarray(reward)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"reward must hold integers, not {arr.dtype}")
+    if arr.shape != (n_steps,):
+        raise ValueError(f"reward must have one value per step ({n_steps}), not shape {arr.shape}")
+    bad = np.flatnonzero((arr < -128) | (arr > 127))
+    if len(bad):
+        raise ValueError(f"reward[{bad[0]}] must be between -128 and 127, not {arr[bad[0]]}")
+    return arr.astype(np.int64)
+
+
+def simulate(image, inputs, n_steps=None, state=None, reward=None, record_weights=False):
+    """Run the core for ``n_steps`` (default: as many as ``inputs`` has).
+
+    ``reward`` gives a learning core's modulator for each step (default 0);
+    ``record_weights`` keeps every entry's weight after every step.
+    """
     p = image.params
     steps = normalise_inputs(inputs, p.n_axons, n_steps)
     state = CoreState.initial(image) if state is None else state
     table = image.profile_table
     T, N = len(steps), p.n_neurons
+    rewards = _rewards(reward, T)
     spikes = np.zeros((T, N), dtype=bool)
     us = np.zeros((T, N), dtype=np.int64)
     vs = np.zeros((T, N), dtype=np.int64)
     sops = np.zeros(T, dtype=np.int64)
+    weights = np.zeros((T, len(image.synapses)), dtype=np.int64) if record_weights else None
     for t, axons in enumerate(steps):
-        spikes[t], sops[t] = step(state, image, axons, table)
+        spikes[t], sops[t] = step(state, image, axons, table, int(rewards[t]))
         us[t], vs[t] = state.u, state.v
-    return CoreRun(spikes=spikes, u=us, v=vs, sops=sops, state=state)
+        if record_weights:
+            weights[t] = state.weight
+    return CoreRun(spikes=spikes, u=us, v=vs, sops=sops, state=state, weights=weights)

@@ -18,8 +18,8 @@ import operator
 
 from .fixedpoint import Overflow, Rounding, signed_max, signed_min, unsigned_max
 
-__all__ = ["ResetMode", "CoreParams", "LIFProfile", "check_int", "check_enum", "check_field",
-           "check_widths"]
+__all__ = ["ResetMode", "Rule", "LearningSpec", "CoreParams", "LIFProfile", "check_int",
+           "check_enum", "check_field", "check_widths"]
 
 
 def check_int(name, value, lo, hi):
@@ -75,6 +75,52 @@ class ResetMode(enum.Enum):
     VALUE = 2
 
 
+class Rule(enum.Enum):
+    """The learning rule a core's learning engine is built for (:mod:`golden_model.learning`)."""
+    NONE = 0
+    STDP = 1
+    THREE_FACTOR = 2
+    SDSP = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class LearningSpec:
+    """Elaboration-time shape of a core's learning engine.
+
+    ====================  =========  =============================================
+    field                 range      meaning
+    ====================  =========  =============================================
+    ``rule``              Rule       the weight rule; ``NONE`` for homeostasis only
+    ``homeostasis``       bool       an adaptive threshold per neuron
+    ``trace_bits``        1..16      width of the pre (x) and post (y) traces
+    ``eligibility_bits``  2..16      width of a synapse's signed eligibility trace
+    ``calcium_bits``      1..16      width of a neuron's SDSP calcium variable
+    ``theta_bits``        1..16      width of a neuron's threshold offset
+    ====================  =========  =============================================
+
+    A learning core addresses its per-axon and per-neuron learning memories
+    with 12 bits, so it takes at most 4096 axons.
+    """
+    rule: Rule = Rule.STDP
+    homeostasis: bool = False
+    trace_bits: int = 8
+    eligibility_bits: int = 16
+    calcium_bits: int = 8
+    theta_bits: int = 8
+
+    def __post_init__(self):
+        object.__setattr__(self, "rule", check_enum("rule", self.rule, Rule))
+        if not isinstance(self.homeostasis, bool):
+            raise TypeError(f"homeostasis must be a bool, not {self.homeostasis!r}")
+        check_field(self, "trace_bits", 1, 16)
+        check_field(self, "eligibility_bits", 2, 16)
+        check_field(self, "calcium_bits", 1, 16)
+        check_field(self, "theta_bits", 1, 16)
+        if self.rule is Rule.NONE and not self.homeostasis:
+            raise ValueError("a LearningSpec with rule none must have homeostasis; "
+                             "use CoreParams(learning=None) for a core without learning")
+
+
 @dataclasses.dataclass(frozen=True)
 class CoreParams:
     """Elaboration-time shape of one time-multiplexed LIF core.
@@ -92,6 +138,7 @@ class CoreParams:
     ``n_profiles``            1..16       parameter profiles
     ``refractory_bits``       1..8        width of the refractory counter
     ``acc_bits``              W+1..32     dendritic accumulator width
+    ``learning``              spec/None   the learning engine (:class:`LearningSpec`)
     ========================  ==========  =======================================
 
     The accumulator wraps modulo ``2**acc_bits``, so its sum never depends on
@@ -109,6 +156,7 @@ class CoreParams:
     n_profiles: int = 4
     refractory_bits: int = 4
     acc_bits: int = None
+    learning: LearningSpec = None
 
     def __post_init__(self):
         for name, lo, hi in (("n_neurons", 16, 4096), ("n_axons", 1, 65536),
@@ -116,6 +164,12 @@ class CoreParams:
                              ("n_profiles", 1, 16)):
             check_field(self, name, lo, hi)
         check_widths(self)
+        if self.learning is not None:
+            if not isinstance(self.learning, LearningSpec):
+                raise TypeError(f"learning must be a LearningSpec or None, not {self.learning!r}")
+            if self.n_axons > 4096:
+                raise ValueError(f"n_axons must be between 1 and 4096 for a core with learning, "
+                                 f"not {self.n_axons}")
 
     @classmethod
     def loihi(cls, n_neurons, n_axons, n_synapses, max_delay=8, **kwargs):

@@ -6,7 +6,8 @@ step ``t``, after the neuron update, in this order:
 
 1. **Decay** every trace by one step: ``x -= x >> k`` (``decay_mode`` shift)
    or ``x = x * (4096 - d) >> 12`` (multiply); both round down.
-2. **Scan** the synapse table in memory order. For each plastic synapse
+2. **Scan** the synapse table axon by axon, each axon's entries in memory
+   order (:func:`entry_axons`). For each plastic synapse
    ``e`` (axon ``a`` → neuron ``n``), first if axon ``a`` had an event at
    step ``t`` (any number of events is one pre spike):
    ``w -= round((a_minus * y[n]) >> shift)``; then if neuron ``n`` spiked at
@@ -39,7 +40,8 @@ import numpy as np
 
 from .params import check_enum, check_field, check_int
 
-__all__ = ["DecayMode", "Pairing", "STDPParams", "LFSR", "STDPState", "learn"]
+__all__ = ["DecayMode", "Pairing", "STDPParams", "LFSR", "STDPState", "learn", "decay_trace",
+           "increment_trace", "entry_axons"]
 
 
 class DecayMode(enum.Enum):
@@ -153,13 +155,27 @@ class STDPState:
                    lfsr=LFSR(params.seed))
 
 
-def _decay(trace, mode, amount):
+def entry_axons(synapses):
+    """The axon of every synapse entry (-1 for none), and the entries in scan order."""
+    axon_of = np.full(len(synapses.target), -1, dtype=np.int64)
+    order = []
+    for a in range(synapses.n_axons):
+        lo, n = int(synapses.start[a]), int(synapses.count[a])
+        if n:
+            axon_of[lo:lo + n] = a
+            order.extend(range(lo, lo + n))
+    return axon_of, np.array(order, dtype=np.int64)
+
+
+def decay_trace(trace, mode, amount):
+    """One step of trace decay (both modes round down)."""
     if mode is DecayMode.SHIFT:
         return trace - (trace >> amount)
     return (trace * (4096 - amount)) >> 12
 
 
-def _increment(trace, fired, inc, params):
+def increment_trace(trace, fired, inc, params):
+    """A trace takes this step's spikes: saturating increment, or set to the maximum."""
     if params.pairing is Pairing.NEAREST:
         return np.where(fired, params.trace_max, trace)
     return np.where(fired, np.minimum(trace + inc, params.trace_max), trace)
@@ -176,11 +192,9 @@ def learn(state, synapses, weights, plastic, pre, post, params):
     """
     if not params.enable:
         return 0
-    state.x = _decay(state.x, params.decay_mode, params.x_decay)
-    state.y = _decay(state.y, params.decay_mode, params.y_decay)
-    axon_of = np.zeros(len(synapses.target), dtype=np.int64)
-    for a in np.flatnonzero(synapses.count):
-        axon_of[synapses.start[a]:synapses.start[a] + synapses.count[a]] = a
+    state.x = decay_trace(state.x, params.decay_mode, params.x_decay)
+    state.y = decay_trace(state.y, params.decay_mode, params.y_decay)
+    axon_of, order = entry_axons(synapses)
     updates = 0
     mask = (1 << params.shift) - 1
 
@@ -189,7 +203,8 @@ def learn(state, synapses, weights, plastic, pre, post, params):
             return (p + (state.lfsr.step() & mask)) >> params.shift
         return p >> params.shift
 
-    for e in np.flatnonzero(plastic & (pre[axon_of] | post[synapses.target])):
+    active = plastic[order] & (pre[axon_of[order]] | post[synapses.target[order]])
+    for e in order[active]:
         a, n = axon_of[e], synapses.target[e]
         w = int(weights[e])
         if pre[a]:
@@ -201,6 +216,6 @@ def learn(state, synapses, weights, plastic, pre, post, params):
                     params.w_max)
             updates += 1
         weights[e] = w
-    state.x = _increment(state.x, pre, params.x_inc, params)
-    state.y = _increment(state.y, post, params.y_inc, params)
+    state.x = increment_trace(state.x, pre, params.x_inc, params)
+    state.y = increment_trace(state.y, post, params.y_inc, params)
     return updates

@@ -157,6 +157,9 @@ class FastCore:
         if not isinstance(image, CoreImage):
             raise TypeError(f"image must be a CoreImage, not {image!r}")
         p = image.params
+        if p.learning is not None:
+            raise ValueError("the fast path has no learning engine; simulate a core with "
+                             "CoreParams.learning with golden_model.lif_core.simulate")
         return cls(n_neurons=p.n_neurons, n_axons=p.n_axons, synapses=image.synapses,
                    profiles=image.profiles, neuron_profile=image.neuron_profile,
                    u0=image.u0, v0=image.v0, max_delay=p.max_delay, state_bits=p.state_bits,

@@ -180,10 +180,10 @@ def test_chip_image_errors():
     with raises(ValueError,
                 "cores[1] (core 1,0) was built for CoreParams(n_neurons=32, n_axons=4, "
                 "n_synapses=16, max_delay=8, state_bits=16, weight_bits=8, weight_signed=True, "
-                "n_profiles=4, refractory_bits=4, acc_bits=16), not the chip's "
+                "n_profiles=4, refractory_bits=4, acc_bits=16, learning=None), not the chip's "
                 "CoreParams(n_neurons=16, n_axons=4, n_synapses=16, max_delay=8, "
                 "state_bits=16, weight_bits=8, weight_signed=True, n_profiles=4, "
-                "refractory_bits=4, acc_bits=16)"):
+                "refractory_bits=4, acc_bits=16, learning=None)"):
         ChipImage(CHIP, (a, odd), (r, r))
     with raises(TypeError, "routes[0] must be a RouteTable, not []"):
         ChipImage(CHIP, (a, b), ([], r))
