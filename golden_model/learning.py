@@ -46,7 +46,8 @@ calcium before this step's spikes::
 
 then ``ca = min(ca - (ca >> ca_decay) + (ca_inc if post[n]), 2**calcium_bits - 1)``.
 A drift step is every ``drift_period``-th learning step (``drift_period`` 0:
-never): a counter of learning steps reaches ``drift_period - 1`` and restarts.
+never): a counter of learning steps (16 bits, saturating) reaches
+``drift_period - 1`` and restarts.
 
 Homeostasis (:class:`HomeostasisParams`): neuron ``n`` fires when
 ``v > vth + theta[n]`` (and a subtract reset removes ``vth + theta[n]``);
@@ -311,7 +312,7 @@ def learn_sdsp(state, synapses, weights, plastic, pre, post, v, params, calcium_
     if not params.enable:
         return 0
     drift = params.drift_period > 0 and state.drift_count >= params.drift_period - 1
-    state.drift_count = 0 if drift else state.drift_count + 1
+    state.drift_count = 0 if drift else min(state.drift_count + 1, 65535)
     axon_of, order = entry_axons(synapses)
     changes = 0
     ca = state.ca

@@ -135,6 +135,7 @@ def step(state, image, axons, table=None, reward=0):
 
     Returns ``(spikes, sops)``; ``state`` is changed in place.
     """
+    check_int("reward", reward, -128, 127)
     sops = deliver(state, image, axons)
     spikes = update(state, image, table, advance=False)
     if state.learn is not None:

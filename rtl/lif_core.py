@@ -35,8 +35,14 @@ code  region           addr                      data
 7     REFRACTORY       neuron                    refractory counter
 8     ACC              slot << neuron_bits | n   accumulator slot
 9     PROFILE          profile << 4 | field      see :class:`ProfileField`
-10    COUNTER          :class:`Counter`          32-bit counter (read only)
+10    COUNTER          :class:`Counter`          32-bit counter (read only);
+                       from ``LEARN_BASE`` up    learning registers and traces
 ====  ===============  ========================  ===============================
+
+A core with ``CoreParams.learning`` also has the learning engine of
+:mod:`rtl.learning`: it keeps each entry's plastic flag in ``SYN_TARGET``
+bit 24, a three-factor core its eligibility in ``SYN_WEIGHT`` bits 16..31,
+and the learning phase runs after the update, before the step ends.
 """
 
 import enum
@@ -45,8 +51,10 @@ from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, fifo, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden_model.params import CoreParams, check_int
+from golden_model.params import CoreParams, Rule, check_int
 from . import fixedpoint as fxp
+from .learning import (LEARN_BASE, LearnKind, LearnParam, clamp, learning_writes, lfsr_next,
+                       round_shift, rule_registers, trace_decay)
 
 __all__ = ["Region", "ProfileField", "Counter", "ConfigWrite", "DebugRead", "LIFCore",
            "config_writes", "signed_value",
@@ -87,6 +95,8 @@ class Counter(enum.IntEnum):
     BUSY_CYCLES = 3
     IDLE_CYCLES = 4
     EVENTS = 5
+    LEARN_CYCLES = 6     # cycles in the learning phase
+    LEARN_UPDATES = 7    # plastic synapses the learning engine rewrote
 
 
 REGION_BITS = 4
@@ -176,10 +186,12 @@ class LIFCore(wiring.Component):
     def memory_widths(p):
         """``{region: (width, depth)}`` of every memory a core with ``CoreParams`` ``p`` holds."""
         S = p.state_bits
-        return {
+        spec = p.learning
+        learns = spec is not None and spec.rule is not Rule.NONE
+        widths = {
             Region.AXON_START: (p.synapse_bits, p.n_axons),
             Region.AXON_COUNT: (p.count_bits, p.n_axons),
-            Region.SYN_TARGET: (p.neuron_bits + p.delay_bits, p.n_synapses),
+            Region.SYN_TARGET: (p.neuron_bits + p.delay_bits + learns, p.n_synapses),
             Region.SYN_WEIGHT: (p.weight_bits, p.n_synapses),
             Region.NEURON_PROFILE: (p.profile_bits, p.n_neurons),
             Region.U: (S, p.n_neurons),
@@ -188,6 +200,19 @@ class LIFCore(wiring.Component):
             Region.ACC: (p.acc_bits, p.max_delay << p.neuron_bits),
             Region.PROFILE: (13 + 13 + S + S + 2 + S + p.refractory_bits + 5 + 3, p.n_profiles),
         }
+        if learns:
+            widths["pre"] = (1, p.n_axons)
+            widths["post"] = (1, p.n_neurons)
+        if spec is not None and spec.rule in (Rule.STDP, Rule.THREE_FACTOR):
+            widths["x"] = (spec.trace_bits, p.n_axons)
+            widths["y"] = (spec.trace_bits, p.n_neurons)
+        if spec is not None and spec.rule is Rule.THREE_FACTOR:
+            widths["eligibility"] = (spec.eligibility_bits, p.n_synapses)
+        if spec is not None and spec.rule is Rule.SDSP:
+            widths["calcium"] = (spec.calcium_bits, p.n_neurons)
+        if spec is not None and spec.homeostasis:
+            widths["theta"] = (spec.theta_bits, p.n_neurons)
+        return widths
 
     def _check_fits(self, budget):
         p = self.params
@@ -209,6 +234,13 @@ class LIFCore(wiring.Component):
         p = self.params
         S, R = p.state_bits, p.refractory_bits
         NB, DB, PB = p.neuron_bits, p.delay_bits, p.profile_bits
+        spec = p.learning
+        rule = Rule.NONE if spec is None else spec.rule
+        learns = rule is not Rule.NONE          # a scan and a trace pass after the update
+        homeo = spec is not None and spec.homeostasis
+        three = rule is Rule.THREE_FACTOR
+        sdsp = rule is Rule.SDSP
+        traces = rule in (Rule.STDP, Rule.THREE_FACTOR)
         m = Module()
 
         # ---- memories ---------------------------------------------------------------
@@ -219,7 +251,7 @@ class LIFCore(wiring.Component):
         w_start = p.synapse_bits
         axon_start = mem("axon_start", unsigned(w_start), p.n_axons)
         axon_count = mem("axon_count", unsigned(p.count_bits), p.n_axons)
-        syn_target = mem("syn_target", unsigned(NB + DB), p.n_synapses)
+        syn_target = mem("syn_target", unsigned(NB + DB + learns), p.n_synapses)
         weight_shape = signed(p.weight_bits) if p.weight_signed else unsigned(p.weight_bits)
         syn_weight = mem("syn_weight", weight_shape, p.n_synapses)
         neuron_profile = mem("neuron_profile", unsigned(PB), p.n_neurons)
@@ -255,6 +287,33 @@ class LIFCore(wiring.Component):
         rd_acc = acc.read_port(transparent_for=(wr[Region.ACC],))
         prof_rd = {f: mm.read_port() for f, mm in prof.items()}
 
+        # ---- learning memories and registers ----------------------------------------
+        A, N = p.n_axons, p.n_neurons
+        regs = {}
+        if spec is not None:
+            regs = {f: Signal(signed(w) if sgn else unsigned(w), name=f"learn_{f.name.lower()}")
+                    for f, (w, sgn) in rule_registers(spec, S).items()}
+        rule_en = regs[LearnParam.ENABLE][0] if spec is not None else Const(0)
+        lmem = {}
+        if learns:
+            lmem["pre"] = mem("learn_pre", unsigned(1), A)
+            lmem["post"] = mem("learn_post", unsigned(1), N)
+        if traces:
+            TB = spec.trace_bits
+            lmem[LearnKind.X] = mem("learn_x", unsigned(TB), A)
+            lmem[LearnKind.Y] = mem("learn_y", unsigned(TB), N)
+        if three:
+            EB = spec.eligibility_bits
+            lmem["elig"] = mem("learn_elig", signed(EB), p.n_synapses)
+        if sdsp:
+            CB = spec.calcium_bits
+            lmem[LearnKind.CALCIUM] = mem("learn_ca", unsigned(CB), N)
+        if homeo:
+            HB = spec.theta_bits
+            lmem[LearnKind.THETA] = mem("learn_theta", unsigned(HB), N)
+        lrd = {k: mm.read_port() for k, mm in lmem.items()}
+        lwr = {k: mm.write_port() for k, mm in lmem.items()}
+
         # ---- control state ----------------------------------------------------------
         t_slot = Signal(range(p.max_delay))
         timestep = Signal(32)
@@ -264,7 +323,14 @@ class LIFCore(wiring.Component):
 
         in_update = Signal()
         in_debug = Signal()     # a debug read is waiting for its data or its response
-        idle_phase = ~in_update & ~in_debug
+        in_learn = Signal()     # the learning phase: a scan, then a trace pass
+        in_scan = Signal()
+        in_trace = Signal()
+        M = max(A, N)
+        trace_i = Signal(range(M + 1))
+        clear_only = Signal()   # the rule is off: the trace pass only clears pre flags
+        pre_dirty = Signal()    # some pre flag is set
+        idle_phase = ~in_update & ~in_debug & ~in_learn
 
         # ---- delivery pipeline ------------------------------------------------------
         p_valid = Signal()
@@ -289,21 +355,30 @@ class LIFCore(wiring.Component):
 
         g_load = Signal()
         p_ready = Signal()
+        # The learning scan walks every axon's entries with the same walker.
+        scan_axon = Signal(range(A + 1))
+        scan_go = Signal()
         m.d.comb += [
             g_load.eq(p_valid & (g_rem <= 1)),
             p_ready.eq(~p_valid | g_load),
+            scan_go.eq(in_scan & p_ready & (scan_axon < A)),
             # Config and debug accesses go first, so they are never reordered with events.
             self.axon_in.ready.eq(idle_phase & p_ready & ~cfg.valid & ~dbg.req.valid),
             rd_start.en.eq(p_ready),
             rd_count.en.eq(p_ready),
-            rd_start.addr.eq(Mux(dbg_go, dbg.req.payload.addr, self.axon_in.payload.axon)),
+            rd_start.addr.eq(Mux(dbg_go, dbg.req.payload.addr,
+                                 Mux(in_scan, scan_axon, self.axon_in.payload.axon))),
             rd_count.addr.eq(rd_start.addr),
         ]
-        with m.If(self.axon_in.valid & self.axon_in.ready):
+        event_go = self.axon_in.valid & self.axon_in.ready
+        with m.If(event_go | scan_go):
             m.d.sync += p_valid.eq(1)
-            m.d.sync += counters[Counter.EVENTS].eq(counters[Counter.EVENTS] + 1)
         with m.Elif(g_load):
             m.d.sync += p_valid.eq(0)
+        with m.If(event_go):
+            m.d.sync += counters[Counter.EVENTS].eq(counters[Counter.EVENTS] + 1)
+        with m.If(scan_go):
+            m.d.sync += scan_axon.eq(scan_axon + 1)
 
         issue = Signal()
         m.d.comb += issue.eq(g_rem != 0)
@@ -327,13 +402,160 @@ class LIFCore(wiring.Component):
             s1_slot.eq(Mux(slot_sum >= p.max_delay, slot_sum - p.max_delay, slot_sum)),
         ]
         s1_acc_addr = Cat(s1_target, s1_slot)
-        m.d.sync += [s2_valid.eq(s1_valid), s2_addr.eq(s1_acc_addr), s2_weight.eq(rd_weight.data)]
+        m.d.sync += [s2_valid.eq(s1_valid & ~in_learn), s2_addr.eq(s1_acc_addr),
+                     s2_weight.eq(rd_weight.data)]
 
         # S2: read-modify-write of the slot. acc_bits wraps, which keeps sums order-free.
         acc_sum = Signal(signed(p.acc_bits))
         m.d.comb += acc_sum.eq(rd_acc.data + s2_weight)
         with m.If(s2_valid):
             m.d.sync += counters[Counter.SOPS].eq(counters[Counter.SOPS] + 1)
+
+        # ---- learning scan ----------------------------------------------------------
+        # L1 is the walker's S1: the entry is here; address the target's neuron memories.
+        # L2: decay the traces.  L3: multiply.  L4: round (drawing from the LFSR in scan
+        # order), apply the rule and clamp.  L5: the reward term; write back.
+        scan_busy = Signal()
+        if learns:
+            r = regs
+            g_x = Signal(TB) if traces else None
+            g_pre = Signal()
+            s1_e = Signal(p.synapse_bits)
+            s1_pre = Signal()
+            m.d.comb += [lrd["pre"].addr.eq(Mux(in_trace, trace_i, rd_start.addr)),
+                         lrd["pre"].en.eq(p_ready | in_trace)]
+            if traces:
+                m.d.comb += [lrd[LearnKind.X].addr.eq(Mux(in_trace, trace_i, rd_start.addr)),
+                             lrd[LearnKind.X].en.eq(p_ready | in_trace)]
+            with m.If(g_load):
+                m.d.sync += g_pre.eq(lrd["pre"].data)
+                if traces:
+                    m.d.sync += g_x.eq(lrd[LearnKind.X].data)
+            with m.If(issue):
+                m.d.sync += [s1_e.eq(g_addr), s1_pre.eq(g_pre)]
+            if traces:
+                s1_x = Signal(TB)
+                with m.If(issue):
+                    m.d.sync += s1_x.eq(g_x)
+            neuron_kinds = ["post"] + [k for k in (LearnKind.Y, LearnKind.CALCIUM) if k in lrd]
+            for k in neuron_kinds:
+                m.d.comb += lrd[k].addr.eq(Mux(dbg_go, dbg.req.payload.addr,
+                                               Mux(in_trace, trace_i, s1_target)))
+
+            l2_valid, l3_valid, l4_valid, l5_valid = Signal(), Signal(), Signal(), Signal()
+            wshape = signed(10)
+            l2 = dict(e=Signal(p.synapse_bits), pre=Signal(), w=Signal(wshape), plastic=Signal())
+            m.d.sync += [l2_valid.eq(s1_valid & in_learn), l2["e"].eq(s1_e), l2["pre"].eq(s1_pre),
+                         l2["w"].eq(rd_weight.data), l2["plastic"].eq(rd_target.data[NB + DB])]
+            if traces:
+                l2["x"] = Signal(TB)
+                m.d.sync += l2["x"].eq(s1_x)
+            if three:
+                m.d.comb += lrd["elig"].addr.eq(rd_target.addr)
+                l2["el"] = Signal(signed(EB))
+                m.d.sync += l2["el"].eq(lrd["elig"].data)
+
+            # L2: neuron data is here.
+            l3 = {k: Signal(v.shape(), name=f"l3_{k}") for k, v in l2.items() if k != "x"}
+            l3["post"] = Signal()
+            m.d.sync += [l3_valid.eq(l2_valid)] + [l3[k].eq(l2[k]) for k in l3 if k in l2]
+            m.d.sync += l3["post"].eq(lrd["post"].data)
+            multiply = r[LearnParam.FLAGS][2] if traces else None
+            if traces:
+                l3["xd"], l3["yd"] = Signal(TB), Signal(TB)
+                m.d.sync += [
+                    l3["xd"].eq(trace_decay(l2["x"], r[LearnParam.X_DECAY], multiply, TB)),
+                    l3["yd"].eq(trace_decay(lrd[LearnKind.Y].data, r[LearnParam.Y_DECAY],
+                                            multiply, TB)),
+                ]
+            if sdsp:
+                l3["ca"], l3["v"] = Signal(CB), Signal(signed(S))
+                m.d.sync += [l3["ca"].eq(lrd[LearnKind.CALCIUM].data), l3["v"].eq(rd_v.data)]
+
+            # L3: products.
+            l4 = {k: Signal(v.shape(), name=f"l4_{k}") for k, v in l3.items()
+                  if k not in ("xd", "yd")}
+            m.d.sync += [l4_valid.eq(l3_valid)] + [l4[k].eq(l3[k]) for k in l4]
+            if traces:
+                l4["pm"], l4["pp"] = Signal(signed(26)), Signal(signed(26))
+                m.d.sync += [l4["pm"].eq(r[LearnParam.A_MINUS] * l3["yd"]),
+                             l4["pp"].eq(r[LearnParam.A_PLUS] * l3["xd"])]
+
+            # L4: the rule.
+            l5_w = Signal(wshape)
+            lo, hi = r[LearnParam.W_MIN], r[LearnParam.W_MAX]
+            if traces:
+                stoch = r[LearnParam.FLAGS][0]
+                lfsr = r[LearnParam.LFSR]
+                r1 = Signal(16)
+                r2 = Signal(16)
+                r3 = Signal(16)
+                m.d.comb += [r1.eq(lfsr_next(lfsr)), r2.eq(lfsr_next(r1)), r3.eq(lfsr_next(r2))]
+                act = l4_valid & l4["plastic"]
+                d_pre, d_post = act & l4["pre"], act & l4["post"]
+                d_rew = act & (r[LearnParam.REWARD] != 0) if three else Const(0)
+                r_pot = Mux(d_pre, r2, r1)
+                n_draws = Signal(2)
+                m.d.comb += n_draws.eq(d_pre + d_post + d_rew)
+                with m.If(stoch):
+                    with m.Switch(n_draws):
+                        for k, value in ((1, r1), (2, r2), (3, r3)):
+                            with m.Case(k):
+                                m.d.sync += lfsr.eq(value)
+                shift = r[LearnParam.SHIFT]
+                dep = round_shift(l4["pm"], shift, stoch, r1)
+                pot = round_shift(l4["pp"], shift, stoch, r_pot)
+                if not three:
+                    w1 = Signal(signed(28))
+                    w2 = Signal(signed(28))
+                    m.d.comb += [w1.eq(Mux(l4["pre"], clamp(l4["w"] - dep, lo, hi), l4["w"])),
+                                 w2.eq(Mux(l4["post"], clamp(w1 + pot, lo, hi), w1))]
+                    m.d.sync += l5_w.eq(w2)
+                else:
+                    el = l4["el"]
+                    bias = Mux(el[-1], ((Const(1, 17) << r[LearnParam.E_DECAY]) - 1)[:16], 0)
+                    el0, el1, el2 = Signal(signed(EB + 1)), Signal(signed(EB)), Signal(signed(EB))
+                    m.d.comb += [
+                        el0.eq(el - ((el + bias) >> r[LearnParam.E_DECAY])),
+                        el1.eq(Mux(l4["pre"], fxp.saturate(el0 - dep, EB), el0)),
+                        el2.eq(Mux(l4["post"], fxp.saturate(el1 + pot, EB), el1)),
+                    ]
+                    l5_el, l5_r, l5_rew = Signal(signed(EB)), Signal(16), Signal()
+                    m.d.sync += [l5_w.eq(l4["w"]), l5_el.eq(el2), l5_rew.eq(d_rew),
+                                 l5_r.eq(Mux(n_draws == 1, r1, Mux(n_draws == 2, r2, r3)))]
+            if sdsp:
+                drift_now = Signal()
+                up = Signal()
+                down = Signal()
+                ca = l4["ca"]
+                above = l4["v"] >= r[LearnParam.THETA_M]
+                m.d.comb += [
+                    up.eq(l4["pre"] & above & (ca >= r[LearnParam.THETA_1]) &
+                          (ca < r[LearnParam.THETA_3])),
+                    down.eq(l4["pre"] & ~above & (ca >= r[LearnParam.THETA_1]) &
+                            (ca < r[LearnParam.THETA_2])),
+                ]
+                w1 = Signal(signed(12))
+                m.d.comb += w1.eq(l4["w"] + up - down)
+                mid = lo + hi
+                step = Mux(drift_now, Mux(2 * w1 > mid, 1, Mux(2 * w1 < mid, -1, 0)), 0)
+                m.d.sync += l5_w.eq(clamp(w1 + step, lo, hi))
+            l5_e, l5_plastic = Signal(p.synapse_bits), Signal()
+            m.d.sync += [l5_valid.eq(l4_valid), l5_e.eq(l4["e"]), l5_plastic.eq(l4["plastic"])]
+
+            # L5: write back.
+            l5_final = Signal(wshape)
+            if three:
+                prod = Signal(signed(26))
+                m.d.comb += prod.eq(r[LearnParam.REWARD] * l5_el)
+                m.d.comb += l5_final.eq(Mux(l5_rew, clamp(
+                    l5_w + round_shift(prod, r[LearnParam.R_SHIFT], stoch, l5_r), lo, hi), l5_w))
+            else:
+                m.d.comb += l5_final.eq(l5_w)
+            l5_write = l5_valid & l5_plastic
+            with m.If(l5_write):
+                m.d.sync += counters[Counter.LEARN_UPDATES].eq(counters[Counter.LEARN_UPDATES] + 1)
+            m.d.comb += scan_busy.eq(l2_valid | l3_valid | l4_valid | l5_valid)
 
         # ---- update pipeline --------------------------------------------------------
         spikes = fifo.SyncFIFOBuffered(width=NB, depth=self.spike_fifo_depth)
@@ -359,6 +581,10 @@ class LIFCore(wiring.Component):
         u1_acc = rd_acc.data
         # U2: profile is here; multiply for the decays.
         n2, u2_u, u2_v, u2_ref = Signal(NB), Signal(signed(S)), Signal(signed(S)), Signal(R)
+        th = [Signal(HB, name=f"u{k}_theta") for k in range(6)] if homeo else None
+        if homeo:
+            m.d.sync += [th[2].eq(lrd[LearnKind.THETA].data), th[3].eq(th[2]), th[4].eq(th[3]),
+                         th[5].eq(th[4])]
         u2_acc = Signal(signed(p.acc_bits))
         m.d.sync += [n2.eq(n1), u2_u.eq(rd_u.data), u2_v.eq(rd_v.data), u2_ref.eq(rd_ref.data),
                      u2_acc.eq(u1_acc)]
@@ -398,13 +624,15 @@ class LIFCore(wiring.Component):
         m.d.comb += v_int.eq(fxp.overflow(u4_vb + u4_u, S, u4_vsat))
         held = u4_ref != 0
         fire = Signal()
-        m.d.comb += fire.eq(~held & (v_int > u4_prof[ProfileField.VTH].as_signed()))
+        vth_eff = Signal(signed(S + 17))
+        m.d.comb += vth_eff.eq(u4_prof[ProfileField.VTH].as_signed() + (th[4] if homeo else 0))
+        m.d.comb += fire.eq(~held & (v_int > vth_eff))
         v_after = Signal(signed(S))
         with m.Switch(u4_prof[ProfileField.RESET]):
             with m.Case(0):
                 m.d.comb += v_after.eq(0)
             with m.Case(1):
-                m.d.comb += v_after.eq(v_int - u4_prof[ProfileField.VTH])
+                m.d.comb += v_after.eq(v_int - vth_eff)
             with m.Default():
                 m.d.comb += v_after.eq(u4_prof[ProfileField.V_RESET])
         # U5: write back and emit.
@@ -416,14 +644,26 @@ class LIFCore(wiring.Component):
             u5_ref.eq(Mux(held, u4_ref - 1, Mux(fire, u4_prof[ProfileField.REFRACTORY], 0))),
         ]
         u5_valid = u_valid[4]
+        if homeo:
+            # Homeostasis: theta rises on a spike and decays back; written with the state.
+            u5_theta_new = Signal(HB)
+            theta_sum = th[5] - (th[5] >> regs[LearnParam.H_DECAY]) + \
+                Mux(u5_fire, regs[LearnParam.H_INC], 0)
+            theta_max = (1 << HB) - 1
+            m.d.comb += u5_theta_new.eq(Mux(regs[LearnParam.ENABLE][1],
+                                            Mux(theta_sum > theta_max, theta_max, theta_sum),
+                                            th[5]))
         m.d.comb += [spikes.w_en.eq(u5_valid & u5_fire), spikes.w_data.eq(n5)]
         with m.If(u5_valid & u5_fire):
             m.d.sync += counters[Counter.SPIKES].eq(counters[Counter.SPIKES] + 1)
 
         # ---- read port addresses ----------------------------------------------------
         dbg_addr = dbg.req.payload.addr
-        for port in (rd_pidx, rd_u, rd_v, rd_ref):
+        for port in (rd_pidx, rd_u, rd_ref) + ((lrd[LearnKind.THETA],) if homeo else ()):
             m.d.comb += port.addr.eq(Mux(dbg_go, dbg_addr, n_issue))
+        # SDSP reads the target's membrane in the scan.
+        m.d.comb += rd_v.addr.eq(Mux(dbg_go, dbg_addr,
+                                     Mux(in_learn, s1_target, n_issue) if sdsp else n_issue))
         for port in prof_rd.values():
             m.d.comb += port.addr.eq(Mux(dbg_go, dbg_addr[4:], rd_pidx.data))
         with m.If(in_update):
@@ -441,7 +681,8 @@ class LIFCore(wiring.Component):
         m.d.comb += [
             wr[Region.AXON_START].data.eq(cfg_data),
             wr[Region.AXON_COUNT].data.eq(cfg_data),
-            wr[Region.SYN_TARGET].data.eq(Cat(cfg_data[:NB], cfg_data[16:16 + DB])),
+            wr[Region.SYN_TARGET].data.eq(Cat(cfg_data[:NB], cfg_data[16:16 + DB],
+                                              cfg_data[24] if learns else Const(0, 0))),
             wr[Region.SYN_WEIGHT].data.eq(cfg_data),
             wr[Region.NEURON_PROFILE].data.eq(cfg_data),
             wr[Region.REFRACTORY].data.eq(cfg_data),
@@ -465,6 +706,81 @@ class LIFCore(wiring.Component):
             m.d.comb += [wr[Region.ACC].addr.eq(s2_addr), wr[Region.ACC].data.eq(acc_sum),
                          wr[Region.ACC].en.eq(1)]
 
+        # ---- learning: trace pass ---------------------------------------------------
+        # One address per clock: read at T0, write the decayed, bumped trace at T1.
+        cfg_learn = cfg_go & (cfg.payload.region == Region.COUNTER) & cfg.payload.addr[15]
+        cfg_kind = cfg.payload.addr[12:15]
+        cfg_index = cfg.payload.addr[:12]
+        if learns:
+            t1_valid = Signal()
+            t1_i = Signal(range(M + 1))
+            m.d.sync += [t1_valid.eq(in_trace & (trace_i < M)), t1_i.eq(trace_i)]
+            with m.If(in_trace & (trace_i < M)):
+                m.d.sync += trace_i.eq(trace_i + 1)
+            t1_axon = t1_valid & (t1_i < A)
+            t1_neuron = t1_valid & (t1_i < N) & ~clear_only
+            # Pre flags: set by an event while the rule is enabled, cleared by the pass.
+            with m.If(event_go & rule_en):
+                m.d.comb += [lwr["pre"].addr.eq(self.axon_in.payload.axon),
+                             lwr["pre"].data.eq(1), lwr["pre"].en.eq(1)]
+            with m.Elif(t1_axon):
+                m.d.comb += [lwr["pre"].addr.eq(t1_i), lwr["pre"].data.eq(0),
+                             lwr["pre"].en.eq(1)]
+            m.d.comb += [lwr["post"].addr.eq(n5), lwr["post"].data.eq(u5_fire),
+                         lwr["post"].en.eq(u5_valid)]
+
+            def bump(decayed, fired, inc):
+                top = r[LearnParam.TRACE_MAX]
+                summed = decayed + inc
+                return Mux(fired, Mux(r[LearnParam.FLAGS][1] | (summed > top), top, summed),
+                           decayed)
+
+            trace_new = {}
+            if traces:
+                trace_new[LearnKind.X] = (t1_axon & ~clear_only, bump(
+                    trace_decay(lrd[LearnKind.X].data, r[LearnParam.X_DECAY], multiply, TB),
+                    lrd["pre"].data, r[LearnParam.X_INC]))
+                trace_new[LearnKind.Y] = (t1_neuron, bump(
+                    trace_decay(lrd[LearnKind.Y].data, r[LearnParam.Y_DECAY], multiply, TB),
+                    lrd["post"].data, r[LearnParam.Y_INC]))
+            if sdsp:
+                ca = lrd[LearnKind.CALCIUM].data
+                ca_sum = ca - (ca >> r[LearnParam.CA_DECAY]) + \
+                    Mux(lrd["post"].data, r[LearnParam.CA_INC], 0)
+                ca_max = (1 << CB) - 1
+                trace_new[LearnKind.CALCIUM] = (t1_neuron, Mux(ca_sum > ca_max, ca_max, ca_sum))
+            for kind, (en, value) in trace_new.items():
+                with m.If(en):
+                    m.d.comb += [lwr[kind].addr.eq(t1_i), lwr[kind].data.eq(value),
+                                 lwr[kind].en.eq(1)]
+                with m.Else():
+                    m.d.comb += [lwr[kind].addr.eq(cfg_index), lwr[kind].data.eq(cfg.payload.data),
+                                 lwr[kind].en.eq(cfg_learn & (cfg_kind == kind))]
+            # The scan's write-back.
+            with m.If(l5_write):
+                m.d.comb += [wr[Region.SYN_WEIGHT].addr.eq(l5_e),
+                             wr[Region.SYN_WEIGHT].data.eq(l5_final),
+                             wr[Region.SYN_WEIGHT].en.eq(1)]
+            if three:
+                with m.If(l5_write):
+                    m.d.comb += [lwr["elig"].addr.eq(l5_e), lwr["elig"].data.eq(l5_el),
+                                 lwr["elig"].en.eq(1)]
+                with m.Else():
+                    m.d.comb += [lwr["elig"].addr.eq(cfg.payload.addr),
+                                 lwr["elig"].data.eq(cfg_data[16:16 + EB]),
+                                 lwr["elig"].en.eq(cfg_go &
+                                                   (cfg.payload.region == Region.SYN_WEIGHT))]
+        if homeo:
+            th = lwr[LearnKind.THETA]
+            with m.If(u5_valid):
+                m.d.comb += [th.addr.eq(n5), th.data.eq(u5_theta_new), th.en.eq(1)]
+            with m.Else():
+                m.d.comb += [th.addr.eq(cfg_index), th.data.eq(cfg.payload.data),
+                             th.en.eq(cfg_learn & (cfg_kind == LearnKind.THETA))]
+        for f, reg in regs.items():
+            with m.If(cfg_learn & (cfg.payload.addr == LEARN_BASE | LearnKind.PARAM << 12 | f)):
+                m.d.sync += reg.eq(cfg.payload.data)
+
         # ---- phases -----------------------------------------------------------------
         m.d.comb += self.tick.ready.eq(idle_phase & delivery_empty & ~cfg.valid &
                                        ~dbg.req.valid & ~self.axon_in.valid)
@@ -472,12 +788,47 @@ class LIFCore(wiring.Component):
             m.d.sync += [in_update.eq(1), n_issue.eq(0)]
         with m.If(u0):
             m.d.sync += n_issue.eq(n_issue + 1)
-        with m.If(in_update & (n_issue == p.n_neurons) & (u_valid == 0)):
+        advance = Signal()
+        update_done = in_update & (n_issue == p.n_neurons) & (u_valid == 0)
+        with m.If(update_done):
+            m.d.sync += in_update.eq(0)
+        if learns:
+            with m.If(update_done):
+                with m.If(rule_en):
+                    m.d.sync += [in_learn.eq(1), in_scan.eq(1), scan_axon.eq(0),
+                                 clear_only.eq(0)]
+                    if sdsp:
+                        period = regs[LearnParam.DRIFT_PERIOD]
+                        count = regs[LearnParam.DRIFT_COUNT]
+                        is_drift = (period != 0) & (count >= period - 1)
+                        m.d.sync += [drift_now.eq(is_drift),
+                                     count.eq(Mux(is_drift, 0, Mux(count == 0xFFFF, count,
+                                                                   count + 1)))]
+                with m.Elif(pre_dirty):
+                    m.d.sync += [in_learn.eq(1), in_trace.eq(1), trace_i.eq(0),
+                                 clear_only.eq(1)]
+                with m.Else():
+                    m.d.comb += advance.eq(1)
+            scan_done = in_scan & (scan_axon == A) & ~p_valid & (g_rem == 0) & ~s1_valid & \
+                ~scan_busy
+            with m.If(scan_done):
+                m.d.sync += [in_scan.eq(0), in_trace.eq(1), trace_i.eq(0)]
+            with m.If(in_trace & (trace_i == M) & ~t1_valid):
+                m.d.sync += [in_trace.eq(0), in_learn.eq(0), pre_dirty.eq(0)]
+                m.d.comb += advance.eq(1)
+            with m.If(event_go & rule_en):
+                m.d.sync += pre_dirty.eq(1)
+            with m.If(in_learn):
+                m.d.sync += counters[Counter.LEARN_CYCLES].eq(counters[Counter.LEARN_CYCLES] + 1)
+        else:
+            m.d.comb += advance.eq(update_done)
+        with m.If(advance):
             m.d.sync += [
-                in_update.eq(0),
                 t_slot.eq(Mux(t_slot == p.max_delay - 1, 0, t_slot + 1)),
                 timestep.eq(timestep + 1),
             ]
+            if three:
+                m.d.sync += regs[LearnParam.REWARD].eq(0)
 
         # ---- debug reads ------------------------------------------------------------
         dbg_region = Signal(REGION_BITS)
@@ -490,15 +841,24 @@ class LIFCore(wiring.Component):
         read_value = Signal(DATA_BITS)
         with m.Switch(dbg_region):
             for region, port in ((Region.AXON_START, rd_start), (Region.AXON_COUNT, rd_count),
-                                 (Region.SYN_WEIGHT, rd_weight), (Region.NEURON_PROFILE, rd_pidx),
+                                 (Region.NEURON_PROFILE, rd_pidx),
                                  (Region.U, rd_u), (Region.V, rd_v), (Region.REFRACTORY, rd_ref),
                                  (Region.ACC, rd_acc)):
                 with m.Case(region):
                     m.d.comb += read_value.eq(port.data.as_signed() if port.data.shape().signed
                                               else port.data)
+            with m.Case(Region.SYN_WEIGHT):
+                if three:
+                    w16, e16 = Signal(signed(16)), Signal(signed(16))
+                    m.d.comb += [w16.eq(rd_weight.data), e16.eq(lrd["elig"].data),
+                                 read_value.eq(Cat(w16, e16))]
+                else:
+                    m.d.comb += read_value.eq(rd_weight.data.as_signed()
+                                              if rd_weight.data.shape().signed else rd_weight.data)
             with m.Case(Region.SYN_TARGET):
                 m.d.comb += read_value.eq(Cat(rd_target.data[:NB], Const(0, 16 - NB),
-                                              rd_target.data[NB:]))
+                                              rd_target.data[NB:NB + DB], Const(0, 8 - DB),
+                                              rd_target.data[NB + DB:]))
             with m.Case(Region.PROFILE):
                 with m.Switch(dbg_field):
                     for f, port in prof_rd.items():
@@ -509,13 +869,20 @@ class LIFCore(wiring.Component):
                     for c, sig in counters.items():
                         with m.Case(c):
                             m.d.comb += read_value.eq(sig)
+                    for f, reg in regs.items():
+                        with m.Case(LEARN_BASE | LearnKind.PARAM << 12 | f):
+                            m.d.comb += read_value.eq(reg)
+                    for kind in (LearnKind.X, LearnKind.Y, LearnKind.CALCIUM, LearnKind.THETA):
+                        if kind in lrd:
+                            with m.Case(f"1{kind:03b}------------"):
+                                m.d.comb += read_value.eq(lrd[kind].data)
         with m.If(dbg_wait):
             m.d.sync += [dbg_wait.eq(0), dbg.resp.valid.eq(1), dbg.resp.payload.eq(read_value)]
         with m.If(dbg.resp.valid & dbg.resp.ready):
             m.d.sync += [dbg.resp.valid.eq(0), in_debug.eq(0)]
 
         # ---- activity ---------------------------------------------------------------
-        m.d.comb += self.busy.eq(in_update | in_debug | ~delivery_empty | spikes.r_rdy |
+        m.d.comb += self.busy.eq(in_update | in_learn | in_debug | ~delivery_empty | spikes.r_rdy |
                                  self.axon_in.valid | self.tick.valid)
         with m.If(self.busy):
             m.d.sync += counters[Counter.BUSY_CYCLES].eq(counters[Counter.BUSY_CYCLES] + 1)
@@ -542,9 +909,13 @@ def config_writes(image):
     for a in range(p.n_axons):
         writes.append((Region.AXON_START, a, int(syn.start[a]) if syn.count[a] else 0))
         writes.append((Region.AXON_COUNT, a, int(syn.count[a])))
+    three = p.learning is not None and p.learning.rule is Rule.THREE_FACTOR
     for e in range(len(syn)):
-        writes.append((Region.SYN_TARGET, e, int(syn.target[e]) | (int(syn.delay[e]) - 1) << 16))
-        writes.append((Region.SYN_WEIGHT, e, _u32(syn.weight[e])))
+        writes.append((Region.SYN_TARGET, e, int(syn.target[e]) | (int(syn.delay[e]) - 1) << 16 |
+                       int(image.plastic[e]) << 24))
+        # A three-factor core keeps the eligibility (initially 0) in bits 16..31.
+        writes.append((Region.SYN_WEIGHT, e, int(syn.weight[e]) & 0xFFFF if three else
+                       _u32(syn.weight[e])))
     for i, prof in enumerate(image.profiles):
         flags = (prof.rounding.value == 1) | (prof.u_overflow.value == 1) << 1 | \
             (prof.v_overflow.value == 1) << 2
@@ -564,6 +935,8 @@ def config_writes(image):
     for slot in range(p.max_delay):
         for n in range(p.n_neurons):
             writes.append((Region.ACC, slot << p.neuron_bits | n, 0))
+    if p.learning is not None:
+        writes += [(Region.COUNTER, addr, data) for addr, data in learning_writes(image)]
     return writes
 
 

@@ -10,6 +10,8 @@ import numpy as np
 
 from amaranth.sim import Simulator
 
+from golden_model.params import Rule
+from rtl.learning import LearnKind, LearnParam, learn_addr
 from rtl.lif_core import Counter, Region, config_writes, signed_value
 
 __all__ = ["CoreBench", "push"]
@@ -61,8 +63,11 @@ class CoreBench:
             ready = int(not (self.stall and self.rng.random() < self.stall))
             ctx.set(dut.spike_out.ready, ready)
 
-    async def run_step(self, ctx, axons):
+    async def run_step(self, ctx, axons, reward=0):
         dut = self.dut
+        if reward:
+            await push(ctx, dut.config, {"region": Region.COUNTER, "data": reward & 0xFFFF_FFFF,
+                                         "addr": learn_addr(LearnKind.PARAM, LearnParam.REWARD)})
         for a in axons:
             await push(ctx, dut.axon_in, {"axon": int(a)})
         self.step += 1
@@ -77,18 +82,52 @@ class CoreBench:
              for n in range(self.p.n_neurons)]
         return np.array(u, dtype=np.int64), np.array(v, dtype=np.int64)
 
-    def run(self, image, steps, *, read_state=True, testbench=None):
-        """Load ``image``, run ``steps`` (per-step axon lists); return a result dict."""
+    async def read_learning(self, ctx, n_entries):
+        """Weights (and eligibilities) of the first ``n_entries`` entries, and the traces."""
+        spec = self.p.learning
+        W = self.p.weight_bits
+        words = [await self.debug_read(ctx, Region.SYN_WEIGHT, e) for e in range(n_entries)]
+        out = {"weight": np.array([signed_value(d, W) for d in words], dtype=np.int64)}
+        if spec.rule is Rule.THREE_FACTOR:
+            out["elig"] = np.array([signed_value(d >> 16, 16) for d in words], dtype=np.int64)
+        kinds = {LearnKind.X: ("x", self.p.n_axons), LearnKind.Y: ("y", self.p.n_neurons),
+                 LearnKind.CALCIUM: ("ca", self.p.n_neurons),
+                 LearnKind.THETA: ("theta", self.p.n_neurons)}
+        present = []
+        if spec.rule in (Rule.STDP, Rule.THREE_FACTOR):
+            present += [LearnKind.X, LearnKind.Y]
+        if spec.rule is Rule.SDSP:
+            present.append(LearnKind.CALCIUM)
+        if spec.homeostasis:
+            present.append(LearnKind.THETA)
+        for kind in present:
+            name, n = kinds[kind]
+            out[name] = np.array([await self.debug_read(ctx, Region.COUNTER, learn_addr(kind, i))
+                                  for i in range(n)], dtype=np.int64)
+        out["lfsr"] = await self.debug_read(ctx, Region.COUNTER,
+                                            learn_addr(LearnKind.PARAM, LearnParam.LFSR)) \
+            if spec.rule in (Rule.STDP, Rule.THREE_FACTOR) else None
+        return out
+
+    def run(self, image, steps, *, read_state=True, testbench=None, rewards=None,
+            read_learning=False):
+        """Load ``image``, run ``steps`` (per-step axon lists); return a result dict.
+
+        ``rewards`` gives a three-factor core's reward per step; ``read_learning``
+        reads weights and traces after every step into ``out["learning"]``.
+        """
         T, N = len(steps), self.p.n_neurons
         out = {"u": np.zeros((T, N), np.int64), "v": np.zeros((T, N), np.int64),
-               "counters": {}}
+               "counters": {}, "learning": []}
 
         async def main(ctx):
             await self.load(ctx, image)
             for t, axons in enumerate(steps):
-                await self.run_step(ctx, axons)
+                await self.run_step(ctx, axons, 0 if rewards is None else int(rewards[t]))
                 if read_state:
                     out["u"][t], out["v"][t] = await self.read_state(ctx)
+                if read_learning:
+                    out["learning"].append(await self.read_learning(ctx, len(image.synapses)))
             for c in Counter:
                 out["counters"][c] = await self.debug_read(ctx, Region.COUNTER, c)
 
