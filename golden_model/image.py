@@ -10,6 +10,7 @@ import numpy as np
 
 from .learning import HomeostasisParams, check_rule_params, default_rule_params
 from .lif import ProfileTable
+from .structural import StructuralParams
 from .params import CoreParams, LIFProfile, check_int
 
 __all__ = ["SynapseTable", "CoreImage"]
@@ -84,7 +85,9 @@ class CoreImage:
     (default none); ``learning`` holds the run-time parameters of the core's
     rule and ``homeostasis`` those of its adaptive threshold. Both default to
     the rule's defaults on a core with a :class:`~golden_model.params.LearningSpec`,
-    and must stay ``None`` on a core without one.
+    and must stay ``None`` on a core without one. ``structural`` (a
+    :class:`~golden_model.structural.StructuralParams`, golden model only)
+    prunes and regrows plastic synapses after the rule.
     """
     params: CoreParams
     profiles: tuple
@@ -95,6 +98,7 @@ class CoreImage:
     plastic: np.ndarray = None
     learning: object = None
     homeostasis: object = None
+    structural: object = None
 
     def __post_init__(self):
         p = self.params
@@ -163,6 +167,13 @@ class CoreImage:
             if self.homeostasis is None and spec.homeostasis:
                 object.__setattr__(self, "homeostasis", HomeostasisParams())
         check_rule_params(p, self.learning, self.homeostasis)
+        if self.structural is not None:
+            if spec is None:
+                raise ValueError("structural must be None for a core built without learning "
+                                 "(CoreParams.learning is None)")
+            if not isinstance(self.structural, StructuralParams):
+                raise TypeError(f"structural must be a StructuralParams, not {self.structural!r}")
+            self.structural.check_fits(p)
 
     @staticmethod
     def _vector(name, value, n, lo, hi):

@@ -31,6 +31,8 @@ from .fixedpoint import wrap
 from .image import CoreImage, SynapseTable
 from .learning import LearningState, learn
 from .lif import lif_update
+from .stdp import entry_axons
+from .structural import StructuralState, rewire
 from .params import check_int
 
 __all__ = ["SynapseTable", "CoreImage", "CoreState", "CoreRun", "step", "simulate",
@@ -47,6 +49,8 @@ class CoreState:
     acc: np.ndarray  # [max_delay, n_neurons], raw acc_bits values (wrapped, signed)
     weight: np.ndarray = None     # per synapse entry; learning changes it
     learn: LearningState = None   # None on a core without learning
+    target: np.ndarray = None     # per synapse entry; structural plasticity changes it
+    structural: StructuralState = None
 
     @classmethod
     def initial(cls, image):
@@ -54,15 +58,21 @@ class CoreState:
         learn_state = None
         if p.learning is not None:
             learn_state = LearningState.initial(p, len(image.synapses), image.learning)
+        structural = None
+        if image.structural is not None:
+            structural = StructuralState.initial(len(image.synapses), image.structural)
         return cls(t=0, u=image.u0.copy(), v=image.v0.copy(),
                    ref=np.zeros(p.n_neurons, dtype=np.int64),
                    acc=np.zeros((p.max_delay, p.n_neurons), dtype=np.int64),
-                   weight=image.synapses.weight.copy(), learn=learn_state)
+                   weight=image.synapses.weight.copy(), learn=learn_state,
+                   target=image.synapses.target.copy(), structural=structural)
 
     def copy(self):
         return CoreState(self.t, self.u.copy(), self.v.copy(), self.ref.copy(), self.acc.copy(),
                          None if self.weight is None else self.weight.copy(),
-                         None if self.learn is None else self.learn.copy())
+                         None if self.learn is None else self.learn.copy(),
+                         None if self.target is None else self.target.copy(),
+                         None if self.structural is None else self.structural.copy())
 
 
 @dataclasses.dataclass
@@ -100,7 +110,8 @@ def deliver(state, image, axons):
     entries = first + np.arange(total)
     slot = (state.t - 1 + syn.delay[entries]) % p.max_delay
     weight = syn.weight if state.weight is None else state.weight
-    np.add.at(state.acc, (slot, syn.target[entries]), weight[entries])
+    target = syn.target if state.target is None else state.target
+    np.add.at(state.acc, (slot, target[entries]), weight[entries])
     state.acc[:] = wrap(state.acc, p.acc_bits)
     return total
 
@@ -125,8 +136,16 @@ def learn_step(state, image, axons, spikes, reward=0):
     p = image.params
     pre = np.zeros(p.n_axons, dtype=bool)
     pre[np.asarray(axons, dtype=np.int64)] = True
-    return learn(state.learn, p, image.synapses, state.weight, image.plastic, pre, spikes,
-                 state.v, reward, image.learning, image.homeostasis)
+    syn = image.synapses
+    if state.structural is not None:
+        # The rule scans the table as structural plasticity has rewired it.
+        syn = dataclasses.replace(syn, target=state.target)
+    count = learn(state.learn, p, syn, state.weight, image.plastic, pre, spikes,
+                  state.v, reward, image.learning, image.homeostasis)
+    if state.structural is not None:
+        rewire(state.structural, state.target, state.weight, image.plastic,
+               entry_axons(syn)[0], p.n_neurons, image.structural)
+    return count
 
 
 def step(state, image, axons, table=None, reward=0):

@@ -905,6 +905,9 @@ def config_writes(image):
     """
     p = image.params
     syn = image.synapses
+    if image.structural is not None:
+        raise ValueError("structural plasticity runs in the golden model only; a LIFCore "
+                         "cannot load an image with structural set")
     writes = []
     for a in range(p.n_axons):
         writes.append((Region.AXON_START, a, int(syn.start[a]) if syn.count[a] else 0))

@@ -306,3 +306,48 @@ def test_rewire_argument_errors():
         with raises(exc, message):
             rewire(**{**args, **change})
     assert core.state.step == 0 and core.target.tolist() == [3, 4]
+
+
+def test_core_step_prunes_regrows_and_delivers_to_the_new_target():
+    # Axon 0 -> neuron 0 sits at w_min = 0 under an STDP rule that never moves it (a_plus =
+    # a_minus = 0). With epoch_steps = 2 and k_epochs = 2 it is pruned at the end of step 3
+    # (epochs end after steps 1 and 3) and regrown to the first draw of seed 5 with
+    # w_init = 60; an event on axon 0 at step 4 then reaches that neuron, which fires
+    # (60 > vth = 50; du = dv = 4095 leave nothing of a zero state).
+    from golden_model import LIFProfile, lif_core
+    from golden_model.image import CoreImage
+    from golden_model.params import LearningSpec, Rule
+    from golden_model.stdp import STDPParams
+    core = CoreParams(n_neurons=16, n_axons=2, n_synapses=4, state_bits=16,
+                      learning=LearningSpec(rule=Rule.STDP))
+    new = draws(5, 16, 1)[0]
+    assert new != 0
+    image = CoreImage(core, (LIFProfile(du=4095, dv=4095, vth=50),), 0,
+                      SynapseTable.from_synapses(2, [(0, 0, 0, 1)]), plastic=np.array([True]),
+                      learning=STDPParams(a_plus=0, a_minus=0),
+                      structural=StructuralParams(epoch_steps=2, k_epochs=2, w_init=60,
+                                                  seed=5))
+    run = lif_core.simulate(image, [[], [], [], [], [0]], record_weights=True)
+    assert run.weights[:, 0].tolist() == [0, 0, 0, 60, 60]
+    assert run.state.target.tolist() == [new]
+    assert run.spikes[4].nonzero()[0].tolist() == [new]
+    assert image.synapses.target.tolist() == [0]     # the image itself is not rewired
+
+
+def test_structural_needs_a_learning_core_and_is_golden_only():
+    from golden_model import LIFProfile
+    from golden_model.image import CoreImage
+    from golden_model.params import LearningSpec
+    from rtl.lif_core import config_writes
+    table = SynapseTable.from_synapses(1, [(0, 0, 0, 1)])
+    plain = CoreParams(n_neurons=16, n_axons=1, n_synapses=4)
+    with raises(ValueError, "structural must be None for a core built without learning "
+                            "(CoreParams.learning is None)"):
+        CoreImage(plain, (LIFProfile(),), 0, table, structural=StructuralParams())
+    core = CoreParams(n_neurons=16, n_axons=1, n_synapses=4, learning=LearningSpec())
+    with raises(TypeError, "structural must be a StructuralParams, not 3"):
+        CoreImage(core, (LIFProfile(),), 0, table, structural=3)
+    image = CoreImage(core, (LIFProfile(),), 0, table, structural=StructuralParams())
+    with raises(ValueError, "structural plasticity runs in the golden model only; a LIFCore "
+                            "cannot load an image with structural set"):
+        config_writes(image)
