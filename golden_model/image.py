@@ -8,7 +8,7 @@ import dataclasses
 
 import numpy as np
 
-from .learning import HomeostasisParams, check_rule_params, default_rule_params
+from .learning import check_rule_params, default_homeostasis_params, default_rule_params
 from .lif import ProfileTable
 from .structural import StructuralParams
 from .params import CoreParams, LIFProfile, check_int
@@ -163,9 +163,9 @@ class CoreImage:
                                  "None)")
         else:
             if self.learning is None:
-                object.__setattr__(self, "learning", default_rule_params(spec))
+                object.__setattr__(self, "learning", default_rule_params(p))
             if self.homeostasis is None and spec.homeostasis:
-                object.__setattr__(self, "homeostasis", HomeostasisParams())
+                object.__setattr__(self, "homeostasis", default_homeostasis_params(p))
         check_rule_params(p, self.learning, self.homeostasis)
         if self.structural is not None:
             if spec is None:

@@ -66,7 +66,7 @@ from .stdp import LFSR, STDPParams, decay_trace, entry_axons, increment_trace
 from .stdp import learn as stdp_learn
 
 __all__ = ["ThreeFactorParams", "SDSPParams", "HomeostasisParams", "LearningState",
-           "rule_params_type", "default_rule_params", "check_rule_params", "learn",
+           "rule_params_type", "default_rule_params", "default_homeostasis_params", "check_rule_params", "learn",
            "learn_three_factor", "learn_sdsp", "homeostasis", "entry_axons"]
 
 
@@ -198,9 +198,26 @@ def rule_params_type(rule):
     return _RULE_PARAMS.get(rule)
 
 
-def default_rule_params(spec):
-    cls = rule_params_type(spec.rule)
-    return None if cls is None else cls()
+def default_rule_params(core):
+    """The rule's default parameters, with widths and bounds narrowed to fit ``core``."""
+    spec = core.learning
+    lo, hi = core.weight_min, core.weight_max
+    if spec.rule is Rule.STDP or spec.rule is Rule.THREE_FACTOR:
+        tb = min(8, spec.trace_bits)
+        inc = min(64, (1 << tb) - 1)
+        stdp = STDPParams(trace_bits=tb, x_inc=inc, y_inc=inc, w_min=max(0, lo),
+                          w_max=min(127, hi))
+        return stdp if spec.rule is Rule.STDP else ThreeFactorParams(stdp=stdp)
+    if spec.rule is Rule.SDSP:
+        ca_max = (1 << spec.calcium_bits) - 1
+        return SDSPParams(ca_inc=min(32, ca_max), theta_1=min(16, ca_max),
+                          theta_2=min(128, ca_max), theta_3=min(128, ca_max),
+                          w_min=max(0, lo), w_max=min(7, hi))
+    return None
+
+
+def default_homeostasis_params(core):
+    return HomeostasisParams(theta_inc=min(16, (1 << core.learning.theta_bits) - 1))
 
 
 def check_rule_params(core, rule_params, homeostasis_params):

@@ -33,7 +33,8 @@ from golden_model.learning import SDSPParams, ThreeFactorParams
 from golden_model.params import Rule
 from golden_model.stdp import DecayMode, LFSR, Pairing, STDPParams
 
-__all__ = ["LEARN_BASE", "LearnKind", "LearnParam", "rule_registers", "lfsr_next",
+__all__ = ["LEARN_BASE", "LearnKind", "LearnParam", "rule_registers", "trace_memories",
+           "lfsr_next",
            "trace_decay", "round_shift", "clamp", "learning_writes", "learn_addr"]
 
 LEARN_BASE = 0x8000
@@ -106,6 +107,19 @@ def rule_registers(spec, state_bits):
     return regs
 
 
+def trace_memories(core):
+    """``[(kind, name, depth)]``: the trace memories of a core, as the debug port reads them."""
+    spec = core.learning
+    out = []
+    if spec.rule in (Rule.STDP, Rule.THREE_FACTOR):
+        out += [(LearnKind.X, "x", core.n_axons), (LearnKind.Y, "y", core.n_neurons)]
+    if spec.rule is Rule.SDSP:
+        out.append((LearnKind.CALCIUM, "ca", core.n_neurons))
+    if spec.homeostasis:
+        out.append((LearnKind.THETA, "theta", core.n_neurons))
+    return out
+
+
 def lfsr_next(state):
     """One step of the 16-bit Galois LFSR of :class:`golden_model.stdp.LFSR`."""
     return (state >> 1) ^ Mux(state[0], Const(LFSR.TAPS, 16), 0)
@@ -174,13 +188,6 @@ def learning_writes(image):
         values.update({LearnParam.H_INC: h.theta_inc, LearnParam.H_DECAY: h.theta_decay})
     values[LearnParam.ENABLE] = enable
     writes = [(learn_addr(LearnKind.PARAM, f), _u(v)) for f, v in values.items()]
-    kinds = []
-    if spec.rule in (Rule.STDP, Rule.THREE_FACTOR):
-        kinds += [(LearnKind.X, p.n_axons), (LearnKind.Y, p.n_neurons)]
-    if spec.rule is Rule.SDSP:
-        kinds.append((LearnKind.CALCIUM, p.n_neurons))
-    if spec.homeostasis:
-        kinds.append((LearnKind.THETA, p.n_neurons))
-    for kind, n in kinds:
+    for kind, _, n in trace_memories(p):
         writes += [(learn_addr(kind, i), 0) for i in range(n)]
     return writes

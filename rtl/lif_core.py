@@ -57,7 +57,7 @@ from .learning import (LEARN_BASE, LearnKind, LearnParam, clamp, learning_writes
                        round_shift, rule_registers, trace_decay)
 
 __all__ = ["Region", "ProfileField", "Counter", "ConfigWrite", "DebugRead", "LIFCore",
-           "config_writes", "signed_value",
+           "config_writes", "signed_value", "weight_value",
            "axon_event_layout", "spike_event_layout", "DebugSignature"]
 
 
@@ -941,6 +941,13 @@ def config_writes(image):
     if p.learning is not None:
         writes += [(Region.COUNTER, addr, data) for addr, data in learning_writes(image)]
     return writes
+
+
+def weight_value(data, params):
+    """A ``SYN_WEIGHT`` debug read's weight, as ``params`` (a CoreParams) stores it."""
+    if params.weight_signed:
+        return signed_value(data, params.weight_bits)
+    return data & ((1 << params.weight_bits) - 1)
 
 
 def signed_value(data, bits):

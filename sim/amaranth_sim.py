@@ -11,8 +11,8 @@ import numpy as np
 from amaranth.sim import Simulator
 
 from golden_model.params import Rule
-from rtl.learning import LearnKind, LearnParam, learn_addr
-from rtl.lif_core import Counter, Region, config_writes, signed_value
+from rtl.learning import LearnKind, LearnParam, learn_addr, trace_memories
+from rtl.lif_core import Counter, Region, config_writes, signed_value, weight_value
 
 __all__ = ["CoreBench", "push"]
 
@@ -85,23 +85,11 @@ class CoreBench:
     async def read_learning(self, ctx, n_entries):
         """Weights (and eligibilities) of the first ``n_entries`` entries, and the traces."""
         spec = self.p.learning
-        W = self.p.weight_bits
         words = [await self.debug_read(ctx, Region.SYN_WEIGHT, e) for e in range(n_entries)]
-        out = {"weight": np.array([signed_value(d, W) for d in words], dtype=np.int64)}
+        out = {"weight": np.array([weight_value(d, self.p) for d in words], dtype=np.int64)}
         if spec.rule is Rule.THREE_FACTOR:
             out["elig"] = np.array([signed_value(d >> 16, 16) for d in words], dtype=np.int64)
-        kinds = {LearnKind.X: ("x", self.p.n_axons), LearnKind.Y: ("y", self.p.n_neurons),
-                 LearnKind.CALCIUM: ("ca", self.p.n_neurons),
-                 LearnKind.THETA: ("theta", self.p.n_neurons)}
-        present = []
-        if spec.rule in (Rule.STDP, Rule.THREE_FACTOR):
-            present += [LearnKind.X, LearnKind.Y]
-        if spec.rule is Rule.SDSP:
-            present.append(LearnKind.CALCIUM)
-        if spec.homeostasis:
-            present.append(LearnKind.THETA)
-        for kind in present:
-            name, n = kinds[kind]
+        for kind, name, n in trace_memories(self.p):
             out[name] = np.array([await self.debug_read(ctx, Region.COUNTER, learn_addr(kind, i))
                                   for i in range(n)], dtype=np.int64)
         out["lfsr"] = await self.debug_read(ctx, Region.COUNTER,

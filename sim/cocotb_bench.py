@@ -25,9 +25,10 @@ from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 
 from golden_model.lif_core import CoreState, step as golden_step
-from golden_model.params import CoreParams
+from golden_model.params import CoreParams, Rule
+from rtl.learning import LearnKind, LearnParam, learn_addr, trace_memories
 from rtl.lif_core import (ConfigWrite, Counter, DebugRead, Region, axon_event_layout,
-                          config_writes, signed_value)
+                          config_writes, signed_value, weight_value)
 
 __all__ = ["pack", "StreamDriver", "StreamMonitor", "DebugReader", "ReferenceModel",
            "Scoreboard", "BenchBase", "TB", "JobFiles"]
@@ -128,9 +129,21 @@ class ReferenceModel:
         self.state = CoreState.initial(image)
         self.table = image.profile_table
 
-    def step(self, axons):
-        spikes, sops = golden_step(self.state, self.image, axons, self.table)
+    def step(self, axons, reward=0):
+        spikes, sops = golden_step(self.state, self.image, axons, self.table, reward)
         return spikes, sops
+
+    def learning(self):
+        """The learning state the debug port shows (see :meth:`TB.read_learning`)."""
+        st, p = self.state, self.image.params
+        out = {"weight": st.weight.copy()}
+        if p.learning.rule is Rule.THREE_FACTOR:
+            out["elig"] = st.learn.elig.copy()
+        for _, name, _ in trace_memories(p):
+            out[name] = getattr(st.learn, name).copy()
+        if p.learning.rule in (Rule.STDP, Rule.THREE_FACTOR):
+            out["lfsr"] = np.array([st.learn.lfsr.state])
+        return out
 
 
 class Scoreboard:
@@ -248,10 +261,29 @@ class TB(BenchBase):
         v = [signed_value(await self.debug.read(region=Region.V, addr=n), S) for n in range(N)]
         return np.array(u, dtype=np.int64), np.array(v, dtype=np.int64)
 
+    async def read_learning(self, n_entries):
+        """Every entry's weight (and eligibility), the traces and the LFSR, as int64 arrays."""
+        p = self.params
+        words = [await self.debug.read(region=Region.SYN_WEIGHT, addr=e) for e in range(n_entries)]
+        out = {"weight": np.array([weight_value(d, p) for d in words], np.int64)}
+        if p.learning.rule is Rule.THREE_FACTOR:
+            out["elig"] = np.array([signed_value(d >> 16, 16) for d in words], np.int64)
+        for kind, name, n in trace_memories(p):
+            out[name] = np.array([await self.debug.read(region=Region.COUNTER,
+                                                        addr=learn_addr(kind, i))
+                                  for i in range(n)], np.int64)
+        if p.learning.rule in (Rule.STDP, Rule.THREE_FACTOR):
+            out["lfsr"] = np.array([await self.debug.read(
+                region=Region.COUNTER, addr=learn_addr(LearnKind.PARAM, LearnParam.LFSR))])
+        return out
+
     async def counters(self):
         return {c.name.lower(): await self.debug.read(region=Region.COUNTER, addr=c) for c in Counter}
 
-    async def run_step(self, axons):
+    async def run_step(self, axons, reward=0):
+        if reward:
+            await self.config.send(pack(ConfigWrite, region=Region.COUNTER, data=reward,
+                                        addr=learn_addr(LearnKind.PARAM, LearnParam.REWARD)))
         for a in axons:
             await self.events.send(pack(self.axon_layout, axon=a))
         self.current_step += 1
@@ -276,11 +308,14 @@ class TB(BenchBase):
                 "update_cycles": self.cycle() - delivered}
 
     async def run_job(self, image, steps, *, read_state=True, reference=None,
-                      progress=None):
+                      progress=None, rewards=None, learn_every=0):
         """Reset, load, run every step against the reference; returns a result dict.
 
         ``reference`` is the image the golden model runs (default: ``image``);
-        a different one shows that the scoreboard catches a wrong core.
+        a different one shows that the scoreboard catches a wrong core. On a
+        learning core, ``rewards`` gives each step's reward, and every
+        ``learn_every`` steps (and after the last) the weights, eligibilities,
+        traces and LFSR are read and compared too.
         """
         await self.reset()
         await self.load(image)
@@ -289,10 +324,12 @@ class TB(BenchBase):
         spikes = np.zeros((T, N), dtype=bool)
         us = np.zeros((T, N), dtype=np.int64)
         vs = np.zeros((T, N), dtype=np.int64)
+        learning = []
         for t, axons in enumerate(steps):
             self.spikes.items.clear()
-            await self.run_step(axons)
-            expected, _ = ref.step(axons)
+            reward = 0 if rewards is None else int(rewards[t])
+            await self.run_step(axons, reward)
+            expected, _ = ref.step(axons, reward)
             got = np.zeros(N, dtype=bool)
             order = [n for _, n in self.spikes.items]
             got[order] = True
@@ -305,9 +342,14 @@ class TB(BenchBase):
                 us[t], vs[t] = await self.read_state()
                 self.scoreboard.compare(t, "u", ref.state.u, us[t])
                 self.scoreboard.compare(t, "v", ref.state.v, vs[t])
+            if learn_every and ((t + 1) % learn_every == 0 or t == T - 1):
+                got_learning = await self.read_learning(len(image.synapses))
+                for name, value in ref.learning().items():
+                    self.scoreboard.compare(t, name, value, got_learning[name])
+                learning.append((t, got_learning))
             self.scoreboard.steps += 1
             if progress is not None:
                 progress(t + 1, T)
         counters = await self.counters()
-        return {"spikes": spikes, "u": us, "v": vs, "counters": counters,
+        return {"spikes": spikes, "u": us, "v": vs, "counters": counters, "learning": learning,
                 "mismatches": list(self.scoreboard.mismatches)}

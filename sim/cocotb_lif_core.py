@@ -35,7 +35,9 @@ async def run_jobs(dut):
             tb.scoreboard.mismatches.clear()
             result = await tb.run_job(job["image"], job["steps"],
                                       read_state=job.get("read_state", True),
-                                      reference=job.get("reference"), progress=files.progress)
+                                      reference=job.get("reference"), progress=files.progress,
+                                      rewards=job.get("rewards"),
+                                      learn_every=job.get("learn_every", 0))
             total_mismatches += len(result["mismatches"])
         result["cycles"] = tb.cycle() - cycle0
         result["wall_s"] = time.perf_counter() - wall

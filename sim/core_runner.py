@@ -21,11 +21,14 @@ from .runner import DEFAULT_BUILD_ROOT, build, run_tests
 __all__ = ["run_core_jobs", "run_jobs", "image_job", "measure_job"]
 
 
-def image_job(image, steps, *, read_state=True, reference=None):
+def image_job(image, steps, *, read_state=True, reference=None, rewards=None, learn_every=0):
     """Run ``image`` for ``steps``; the scoreboard's golden model runs ``reference`` (default
-    ``image``)."""
+    ``image``). A learning core takes ``rewards`` per step and has its learning state
+    checked every ``learn_every`` steps."""
     return {"kind": "image", "image": image, "steps": [list(map(int, s)) for s in steps],
-            "read_state": read_state, "reference": reference}
+            "read_state": read_state, "reference": reference,
+            "rewards": None if rewards is None else [int(r) for r in rewards],
+            "learn_every": learn_every}
 
 
 def measure_job(image, axons):

@@ -11,10 +11,13 @@ import numpy as np
 
 from golden_model import CoreImage, LIFProfile, SynapseTable
 from golden_model.fixedpoint import Overflow, Rounding, signed_max, signed_min
-from golden_model.params import ResetMode
+from golden_model.learning import HomeostasisParams, SDSPParams, ThreeFactorParams
+from golden_model.params import ResetMode, Rule
+from golden_model.stdp import DecayMode, Pairing, STDPParams
 
 __all__ = ["random_profile", "random_image", "random_inputs", "random_routes", "random_chip_image",
-           "random_chip_inputs", "traffic_chip_image"]
+           "random_chip_inputs", "traffic_chip_image", "random_learning_params",
+           "random_learning_image"]
 
 
 def random_profile(rng, params):
@@ -170,3 +173,84 @@ def traffic_chip_image(rng, chip, *, routes_per_neuron=6, host_every=4):
                 routes.append((n, "host"))
         tables.append(RouteTable.from_routes(core.n_neurons, routes))
     return ChipImage(chip, cores, tables)
+
+
+def _bounds(rng, p):
+    lo, hi = p.weight_min, p.weight_max
+    if rng.random() < 0.4:
+        return lo, hi
+    a, b = sorted(int(x) for x in rng.integers(lo, hi + 1, size=2))
+    return a, b
+
+
+def random_learning_params(rng, params):
+    """Random run-time parameters for ``params.learning``'s rule and homeostasis.
+
+    Amplitudes, shifts and bounds are drawn so that weights reach both bounds
+    in a few hundred steps, with stochastic rounding half of the time.
+    """
+    p, spec = params, params.learning
+    rule = None
+    if spec.rule in (Rule.STDP, Rule.THREE_FACTOR):
+        tb = int(rng.integers(max(1, spec.trace_bits - 3), spec.trace_bits + 1))
+        mode = DecayMode(int(rng.integers(0, 2)))
+        tmax = (1 << tb) - 1
+        dec = (lambda: int(rng.integers(0, 8))) if mode is DecayMode.SHIFT else \
+            (lambda: int(rng.choice([0, 4096, rng.integers(0, 1200)])))
+        w_min, w_max = _bounds(rng, p)
+        rule = STDPParams(
+            trace_bits=tb, decay_mode=mode, x_decay=dec(), y_decay=dec(),
+            x_inc=int(rng.integers(0, tmax + 1)), y_inc=int(rng.integers(0, tmax + 1)),
+            pairing=Pairing(int(rng.integers(0, 2))), a_plus=int(rng.integers(0, 256)),
+            a_minus=int(rng.integers(0, 256)), shift=int(rng.integers(0, 16)) if
+            rng.random() < 0.2 else int(rng.integers(tb - 2 if tb > 2 else 0, tb + 4)),
+            w_min=w_min, w_max=w_max, stochastic=bool(rng.random() < 0.5),
+            seed=int(rng.integers(1, 65536)), enable=bool(rng.random() < 0.9))
+        if spec.rule is Rule.THREE_FACTOR:
+            rule = ThreeFactorParams(stdp=rule, e_decay=int(rng.integers(0, 8)),
+                                     r_shift=int(rng.integers(0, 12)))
+    elif spec.rule is Rule.SDSP:
+        ca_max = (1 << spec.calcium_bits) - 1
+        th = sorted(int(x) for x in rng.integers(0, ca_max + 1, size=3))
+        w_min, w_max = _bounds(rng, p)
+        S = p.state_bits
+        rule = SDSPParams(
+            ca_inc=int(rng.integers(0, ca_max + 1)), ca_decay=int(rng.integers(0, 6)),
+            theta_m=int(rng.integers(-(1 << (S - 3)), 1 << (S - 3))),
+            theta_1=th[0], theta_2=int(rng.choice([th[1], th[2]])), theta_3=th[2],
+            w_min=w_min, w_max=w_max, drift_period=int(rng.choice([0, 1, rng.integers(2, 20)])),
+            enable=bool(rng.random() < 0.9))
+    homeo = None
+    if spec.homeostasis:
+        hmax = (1 << spec.theta_bits) - 1
+        homeo = HomeostasisParams(theta_inc=int(rng.integers(0, hmax + 1)),
+                                  theta_decay=int(rng.integers(0, 8)),
+                                  enable=bool(rng.random() < 0.9))
+    return rule, homeo
+
+
+def random_learning_image(rng, params, *, plastic_fraction=None):
+    """A random image for a learning core: active neurons, plastic flags, random rule parameters.
+
+    Profiles fire often enough that pre and post spikes meet, also in the same step.
+    """
+    p = params
+    base = random_image(rng, p, n_synapses=int(rng.integers(p.n_synapses // 2, p.n_synapses + 1)))
+    wmax = max(1, abs(p.weight_max), abs(p.weight_min))
+    S = p.state_bits
+    profiles = []
+    for _ in range(int(rng.integers(1, p.n_profiles + 1))):
+        profiles.append(LIFProfile(
+            du=int(rng.integers(0, 4096)), dv=int(rng.integers(0, 1500)),
+            vth=int(rng.integers(0, min(signed_max(S), wmax) + 1)),
+            reset=ResetMode(int(rng.integers(0, 3))),
+            v_reset=int(rng.integers(-wmax, wmax + 1)),
+            refractory=int(rng.integers(0, 3)) if rng.random() < 0.3 else 0,
+            rounding=Rounding(int(rng.integers(0, 2))),
+            v_overflow=Overflow.SATURATE, u_overflow=Overflow.SATURATE))
+    fraction = float(rng.choice([0.5, 0.9, 1.0])) if plastic_fraction is None else plastic_fraction
+    plastic = rng.random(len(base.synapses)) < fraction
+    rule, homeo = random_learning_params(rng, p)
+    return CoreImage(params=p, profiles=profiles,
+                     neuron_profile=rng.integers(0, len(profiles), size=p.n_neurons),
+                     synapses=base.synapses, plastic=plastic, learning=rule, homeostasis=homeo)
