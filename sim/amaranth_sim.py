@@ -98,11 +98,13 @@ class CoreBench:
         return out
 
     def run(self, image, steps, *, read_state=True, testbench=None, rewards=None,
-            read_learning=False):
+            read_learning=False, writes=None):
         """Load ``image``, run ``steps`` (per-step axon lists); return a result dict.
 
         ``rewards`` gives a three-factor core's reward per step; ``read_learning``
-        reads weights and traces after every step into ``out["learning"]``.
+        reads weights and traces after every step into ``out["learning"]``;
+        ``writes`` maps a step to config writes ``(region, addr, data)`` made
+        before it.
         """
         T, N = len(steps), self.p.n_neurons
         out = {"u": np.zeros((T, N), np.int64), "v": np.zeros((T, N), np.int64),
@@ -111,6 +113,9 @@ class CoreBench:
         async def main(ctx):
             await self.load(ctx, image)
             for t, axons in enumerate(steps):
+                for region, addr, data in (writes or {}).get(t, ()):
+                    await push(ctx, self.dut.config, {"region": region, "addr": addr,
+                                                      "data": data})
                 await self.run_step(ctx, axons, 0 if rewards is None else int(rewards[t]))
                 if read_state:
                     out["u"][t], out["v"][t] = await self.read_state(ctx)
