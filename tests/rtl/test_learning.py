@@ -13,13 +13,16 @@ import pytest
 from amaranth.sim import Simulator
 
 from golden_model import CoreImage, CoreParams, LIFProfile, SynapseTable, lif_core
+from golden_model.chip import ChipImage, ChipParams, simulate_chip
 from golden_model.learning import ThreeFactorParams
 from golden_model.params import LearningSpec, Rule
 from golden_model.stdp import STDPParams
+from rtl.chip import Chip
 from rtl.learning import LearnKind, LearnParam, learn_addr, rule_registers
 from rtl.lif_core import LIFCore, Region, config_writes
-from sim.amaranth_sim import CoreBench, push
-from sim.stimulus import random_inputs, random_learning_image
+from sim.amaranth_sim import ChipBench, CoreBench, push
+from sim.stimulus import (random_chip_inputs, random_inputs, random_learning_image,
+                          random_routes)
 
 STEPS = 25
 
@@ -167,3 +170,20 @@ def test_plastic_flag_and_eligibility_in_the_config_words():
     assert (Region.SYN_TARGET, 0, 3 | 1 << 16 | 1 << 24) in writes
     assert (Region.SYN_TARGET, 1, 4) in writes
     assert (Region.SYN_WEIGHT, 1, 31) in writes
+
+
+def test_learning_cores_in_a_chip_match_the_golden_chip():
+    """Two STDP cores on a 1x2 mesh: routed spikes are pre events of the next step."""
+    chip = ChipParams(rows=1, cols=2, core=shape(Rule.STDP, True), n_routes=32)
+    rng = np.random.default_rng(21)
+    cores = tuple(random_learning_image(rng, chip.core, plastic_fraction=1.0) for _ in range(2))
+    cores = tuple(dataclasses.replace(c, learning=dataclasses.replace(c.learning, enable=True))
+                  for c in cores)
+    image = ChipImage(chip, cores, tuple(random_routes(rng, chip)))
+    inputs = random_chip_inputs(rng, chip, 12, rate=0.3)
+    golden = simulate_chip(image, inputs, 12)
+    result = ChipBench(Chip(chip)).run(image, inputs)
+    np.testing.assert_array_equal(result["u"], golden.u)
+    np.testing.assert_array_equal(result["v"], golden.v)
+    for k in range(2):
+        assert (golden.state.cores[k].weight != cores[k].synapses.weight).any()
