@@ -38,6 +38,7 @@ from golden_model.params import LearningSpec, Rule
 from golden_model.stdp import STDPParams
 from sim.core_runner import image_job, run_core_jobs
 from spikeforge.fastlearn import learn_fast
+from examples import pattern_detection as ex
 
 __all__ = ["dense_image", "rtl_cycles", "golden_throughput", "golden_step_ratio", "run", "main"]
 
@@ -120,9 +121,26 @@ def golden_step_ratio(rule, n_steps=20):
             "ratio": times[True] / times[False]}
 
 
-def pattern_detection():
-    from examples import pattern_detection as ex
-    return ex.benchmark()
+def pattern_detection(seed=0):
+    """Train the example on the RTL; score the RTL's weights, which must equal the golden ones."""
+    task = ex.make_task(seed)
+    image = ex.make_image(task)
+    steps = [np.repeat(np.arange(task.n_axons), row) for row in task.train_inputs]
+    t0 = time.perf_counter()
+    results, passed = run_core_jobs(image.params, [
+        image_job(image, steps, read_state=False, learn_every=len(steps))],
+        log=lambda msg: print(msg, file=sys.stderr))
+    rtl_s = time.perf_counter() - t0
+    (_, learnt), = results[0]["learning"]
+    golden, _ = ex.train(image, task)
+    identical = bool(passed and np.array_equal(learnt["weight"], golden.weight))
+    if not identical:
+        raise RuntimeError("the RTL learnt other weights than the golden model")
+    out = ex.benchmark(seed, weights=learnt["weight"])
+    out["rtl_weights_equal_golden"] = identical
+    out["rtl_cycles"] = results[0]["cycles"]
+    out["rtl_wall_s"] = rtl_s
+    return out
 
 
 def run():
