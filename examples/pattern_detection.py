@@ -41,10 +41,11 @@ import sys
 import numpy as np
 
 from golden_model import CoreImage, CoreParams, LIFProfile, ResetMode, SynapseTable, simulate
+from golden_model.learning import HomeostasisParams
 from golden_model.params import LearningSpec, Rule
 from golden_model.stdp import DecayMode, Pairing, STDPParams
 
-__all__ = ["Task", "make_task", "make_image", "train", "evaluate", "benchmark", "plot", "main"]
+__all__ = ["PARAMS", "Task", "make_task", "make_image", "train", "evaluate", "benchmark", "plot", "main"]
 
 N_AXONS = 64
 DELAY = 2
@@ -93,10 +94,16 @@ def make_task(seed=0, *, p=0.04, n_pattern=24, length=5, gap=(20, 60), n_train=4
     return Task(seed, length, axons, offsets, train, train_on, test, test_on)
 
 
+#: The detector's core. Its homeostasis unit is left off here; the shape is shared with the
+#: random STDP configurations of ``tests/sim/test_learning_cocotb.py`` (one simulator build).
+PARAMS = CoreParams(n_neurons=16, n_axons=N_AXONS, n_synapses=128, max_delay=DELAY,
+                    state_bits=20, weight_bits=8, weight_signed=False, n_profiles=2,
+                    learning=LearningSpec(rule=Rule.STDP, homeostasis=True, trace_bits=8,
+                                          theta_bits=10))
+
+
 def make_image(task, *, weights=128, learn=True):
-    params = CoreParams(n_neurons=16, n_axons=task.n_axons, n_synapses=task.n_axons,
-                        max_delay=DELAY, state_bits=20, weight_bits=8, weight_signed=False,
-                        n_profiles=1, learning=LearningSpec(rule=Rule.STDP, trace_bits=8))
+    params = PARAMS
     w = np.broadcast_to(np.asarray(weights, dtype=np.int64), (task.n_axons,))
     table = SynapseTable.from_synapses(task.n_axons, [(a, 0, int(w[a]), DELAY)
                                                       for a in range(task.n_axons)])
@@ -108,7 +115,7 @@ def make_image(task, *, weights=128, learn=True):
     # forgets a third per step, so only near-coincident input reaches vth.
     neuron = LIFProfile(du=4095, dv=1400, vth=1000, refractory=3, reset=ResetMode.ZERO)
     return CoreImage(params, (neuron,), 0, table, plastic=np.ones(task.n_axons, dtype=bool),
-                     learning=stdp)
+                     learning=stdp, homeostasis=HomeostasisParams(theta_inc=0, enable=False))
 
 
 def train(image, task):

@@ -24,7 +24,7 @@ from sim.amaranth_sim import ChipBench, CoreBench, push
 from sim.stimulus import (random_chip_inputs, random_inputs, random_learning_image,
                           random_routes)
 
-STEPS = 25
+STEPS = 16
 
 
 def shape(rule, homeostasis):

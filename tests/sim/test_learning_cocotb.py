@@ -5,7 +5,7 @@ Each build runs ten random configurations of 500 steps: random rule
 parameters and weight bounds (half of them the full weight range), stochastic
 rounding half of the time, rewards on a fifth of the three-factor steps, random
 event gaps and output backpressure. The scoreboard compares every step's
-spikes, and every 25 steps every weight, eligibility, trace and the LFSR.
+spikes, and every 50 steps every weight, eligibility, trace and the LFSR.
 """
 
 import numpy as np
@@ -16,15 +16,15 @@ from golden_model.learning import ThreeFactorParams
 from golden_model.lif_core import simulate
 from golden_model.params import LearningSpec, Rule
 from golden_model.stdp import STDPParams
+from examples import pattern_detection as ex
 from sim.core_runner import image_job, run_core_jobs
 from sim.stimulus import random_inputs, random_learning_image
 
 pytestmark = pytest.mark.cocotb
 
 SHAPES = {
-    "stdp": CoreParams(n_neurons=16, n_axons=16, n_synapses=96, max_delay=4, state_bits=16,
-                       weight_bits=8, learning=LearningSpec(rule=Rule.STDP, homeostasis=True,
-                                                            trace_bits=10, theta_bits=10)),
+    # The pattern-detection example's core, so that its RTL test reuses this build.
+    "stdp": ex.PARAMS,
     "three_factor": CoreParams(n_neurons=16, n_axons=12, n_synapses=80, max_delay=3,
                                state_bits=12, weight_bits=6, weight_signed=False,
                                learning=LearningSpec(rule=Rule.THREE_FACTOR, trace_bits=8,
@@ -35,7 +35,7 @@ SHAPES = {
 }
 CONFIGS = 10
 STEPS = 500
-LEARN_EVERY = 25
+LEARN_EVERY = 50
 
 
 def bounds(image):
@@ -87,23 +87,22 @@ def test_random_learning_configurations_bit_exact(shape):
     assert together > 0
 
 
-def dense_plastic_image(params):
-    rows = [(a, n, 1, 1) for a in range(params.n_axons) for n in range(params.n_neurons)]
-    return CoreImage(params=params, profiles=[LIFProfile(du=0, dv=0, vth=0)], neuron_profile=0,
-                     synapses=SynapseTable.from_synapses(params.n_axons, rows),
-                     plastic=np.ones(len(rows), dtype=bool),
-                     learning=STDPParams(a_plus=1, a_minus=1, shift=0, w_min=-100, w_max=100))
-
-
-def test_learning_engine_rewrites_a_weight_per_clock():
-    """A fully plastic 16 x 64 table: the learning phase spends at most 1.2 cycles per update."""
-    params = CoreParams(n_neurons=64, n_axons=16, n_synapses=1024, max_delay=2, state_bits=16,
-                        learning=LearningSpec(rule=Rule.STDP))
-    image = dense_plastic_image(params)
-    steps = [list(range(16))] * 4
+def test_learning_phase_cost():
+    """A full table, every entry plastic: the learning phase takes one clock per entry, one per
+    trace address and a fixed fill, so it rewrites at least one weight per two clocks.
+    (``benchmarks/bench_learning.py`` measures 1.04 clocks per update on 2048 synapses.)"""
+    params = SHAPES["stdp"]
+    rows = [(a, n, 100, 1) for a in range(params.n_axons) for n in (a % 16, (a + 5) % 16)]
+    image = CoreImage(params=params, profiles=[LIFProfile(vth=0, bias_mant=1)], neuron_profile=0,
+                      synapses=SynapseTable.from_synapses(params.n_axons, rows),
+                      plastic=np.ones(len(rows), dtype=bool),
+                      learning=STDPParams(a_plus=9, a_minus=7, shift=3, w_min=0, w_max=255))
+    steps = [list(range(params.n_axons))] * 4
     results, passed = run_core_jobs(params, [image_job(image, steps, read_state=False,
                                                        learn_every=4)])
     assert passed and results[0]["mismatches"] == []
     c = results[0]["counters"]
-    assert c["learn_updates"] == 1024 * 4
-    assert c["learn_cycles"] / c["learn_updates"] <= 1.2
+    assert c["learn_updates"] == len(rows) * 4
+    trace_pass = max(params.n_axons, params.n_neurons)
+    assert c["learn_cycles"] <= 4 * (len(rows) + trace_pass + 12)
+    assert c["learn_cycles"] / c["learn_updates"] <= 2
