@@ -122,6 +122,23 @@ def golden_step_ratio(rule, n_steps=20):
             "ratio": times[True] / times[False]}
 
 
+def pattern_seeds(seeds=range(10)):
+    """The golden example over several seeds: how often it learns, and the totals."""
+    runs = []
+    for s in seeds:
+        task = ex.make_task(s)
+        image = ex.make_image(task)
+        state, _ = ex.train(image, task)
+        runs.append(ex.evaluate(image, state.weight, task))
+    good = [r["hits"] >= 0.9 * r["n_patterns"] and r["false_alarms"] <= 0.05 * r["n_patterns"]
+            for r in runs]
+    return {"seeds": len(runs), "seeds_learnt": int(sum(good)),
+            "hits": sum(r["hits"] for r in runs),
+            "n_patterns": sum(r["n_patterns"] for r in runs),
+            "false_alarms": sum(r["false_alarms"] for r in runs),
+            "per_seed": [{k: r[k] for k in ("hits", "n_patterns", "false_alarms")} for r in runs]}
+
+
 def pattern_detection(seed=0):
     """Train the example on the RTL; score the RTL's weights, which must equal the golden ones."""
     task = ex.make_task(seed)
@@ -139,6 +156,7 @@ def pattern_detection(seed=0):
         raise RuntimeError("the RTL learnt other weights than the golden model")
     out = ex.benchmark(seed, weights=learnt["weight"])
     out["rtl_weights_equal_golden"] = identical
+    out["golden_seeds"] = pattern_seeds()
     out["rtl_cycles"] = results[0]["cycles"]
     out["rtl_wall_s"] = rtl_s
     return out

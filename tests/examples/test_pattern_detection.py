@@ -12,6 +12,12 @@ def test_rates_do_not_give_the_pattern_away():
         pattern_rate = inputs[:, task.pattern_axons].mean()
         other_rate = inputs[:, rest].mean()
         assert abs(pattern_rate - other_rate) < 0.1 * other_rate
+    # Nor does the input count: the window is no denser than the noise.
+    inside = np.zeros(len(task.test_inputs), dtype=bool)
+    for t0 in task.test_onsets:
+        inside[t0:t0 + task.length] = True
+    counts = task.test_inputs.sum(axis=1)
+    assert counts[inside].mean() <= counts[~inside].mean()
 
 
 def test_trained_neuron_detects_the_pattern_and_the_controls_do_not():
@@ -19,8 +25,9 @@ def test_trained_neuron_detects_the_pattern_and_the_controls_do_not():
     n = result["n_patterns"]
     assert result["hits"] >= 0.9 * n, result
     assert result["false_alarms"] <= 0.05 * n, result
-    # Untrained: it fires at the pattern, but just as readily in the noise.
-    assert result["untrained"]["false_alarms"] >= n
+    # Untrained, at the best threshold of a sweep: no threshold separates pattern from noise.
+    untrained = result["untrained"]
+    assert untrained["hits"] - untrained["false_alarms"] <= 0.25 * n, untrained
     # The same weights on the wrong axons detect almost nothing: it is the identity of
     # the potentiated axons, not the weight distribution, that was learnt.
     assert result["shuffled_weights"]["hits"] <= 0.3 * n
