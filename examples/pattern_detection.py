@@ -48,7 +48,8 @@ from golden_model.learning import HomeostasisParams
 from golden_model.params import LearningSpec, Rule
 from golden_model.stdp import DecayMode, Pairing, STDPParams
 
-__all__ = ["PARAMS", "Task", "make_task", "make_image", "train", "evaluate", "benchmark", "plot", "main"]
+__all__ = ["PARAMS", "Task", "make_task", "make_image", "train", "evaluate", "benchmark", "plot",
+           "main"]
 
 N_AXONS = 64
 DELAY = 2

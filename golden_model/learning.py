@@ -66,7 +66,8 @@ from .stdp import LFSR, STDPParams, decay_trace, entry_axons, increment_trace
 from .stdp import learn as stdp_learn
 
 __all__ = ["ThreeFactorParams", "SDSPParams", "HomeostasisParams", "LearningState",
-           "rule_params_type", "default_rule_params", "default_homeostasis_params", "check_rule_params", "learn",
+           "rule_params_type", "default_rule_params", "default_homeostasis_params",
+           "check_rule_params", "learn",
            "learn_three_factor", "learn_sdsp", "homeostasis", "entry_axons"]
 
 

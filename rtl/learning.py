@@ -133,7 +133,7 @@ def trace_decay(trace, amount, multiply, bits):
 
 
 def round_shift(product, shift, stochastic, r):
-    """``round(p, s)`` of :mod:`golden_model.learning`: floor, or floor of ``p`` plus random bits."""
+    """``round(p, s)`` of :mod:`golden_model.learning`: floor, or floor of ``p`` plus noise."""
     mask = ((Const(1, 17) << shift) - 1)[:16]
     noise = Mux(stochastic, r & mask, 0)
     return (product.as_signed() + noise) >> shift
