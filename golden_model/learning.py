@@ -63,12 +63,14 @@ import numpy as np
 from .fixedpoint import Rounding, saturate, shift_right
 from .params import Rule, check_field, check_int
 from .stdp import LFSR, STDPParams, decay_trace, entry_axons, increment_trace
+from .stdp import round_shift as _round
 from .stdp import learn as stdp_learn
 
 __all__ = ["ThreeFactorParams", "SDSPParams", "HomeostasisParams", "LearningState",
            "rule_params_type", "default_rule_params", "default_homeostasis_params",
            "check_rule_params", "learn",
-           "learn_three_factor", "learn_sdsp", "homeostasis", "entry_axons"]
+           "learn_three_factor", "learn_sdsp", "sdsp_drift_step", "sdsp_calcium", "homeostasis",
+           "entry_axons"]
 
 
 def _check_bool(obj, name):
@@ -286,12 +288,6 @@ class LearningState:
                              self.theta.copy(), lfsr, self.drift_count)
 
 
-def _round(p, shift, stochastic, lfsr):
-    if stochastic:
-        return (p + (lfsr.step() & ((1 << shift) - 1))) >> shift
-    return p >> shift
-
-
 def learn_three_factor(state, synapses, weights, plastic, pre, post, reward, params,
                        eligibility_bits):
     """Reward-modulated STDP for one step; returns the number of roundings."""
@@ -329,8 +325,7 @@ def learn_sdsp(state, synapses, weights, plastic, pre, post, v, params, calcium_
     """SDSP for one step; returns the number of weight changes (before clamping)."""
     if not params.enable:
         return 0
-    drift = params.drift_period > 0 and state.drift_count >= params.drift_period - 1
-    state.drift_count = 0 if drift else min(state.drift_count + 1, 65535)
+    drift = sdsp_drift_step(state, params)
     axon_of, order = entry_axons(synapses)
     changes = 0
     ca = state.ca
@@ -348,9 +343,22 @@ def learn_sdsp(state, synapses, weights, plastic, pre, post, v, params, calcium_
         if drift:
             w += (2 * w > mid) - (2 * w < mid)
         weights[e] = min(max(w, params.w_min), params.w_max)
-    ca_max = (1 << calcium_bits) - 1
-    state.ca = np.minimum(ca - (ca >> params.ca_decay) + np.where(post, params.ca_inc, 0), ca_max)
+    sdsp_calcium(state, post, params, calcium_bits)
     return changes
+
+
+def sdsp_drift_step(state, params):
+    """Count a learning step; true if it is a drift step."""
+    drift = params.drift_period > 0 and state.drift_count >= params.drift_period - 1
+    state.drift_count = 0 if drift else min(state.drift_count + 1, 65535)
+    return drift
+
+
+def sdsp_calcium(state, post, params, calcium_bits):
+    """Calcium after the scan: decay, add this step's spikes, saturate."""
+    ca = state.ca
+    state.ca = np.minimum(ca - (ca >> params.ca_decay) + np.where(post, params.ca_inc, 0),
+                          (1 << calcium_bits) - 1)
 
 
 def homeostasis(state, post, params, theta_bits):

@@ -41,7 +41,7 @@ import numpy as np
 from .params import check_enum, check_field, check_int
 
 __all__ = ["DecayMode", "Pairing", "STDPParams", "LFSR", "STDPState", "learn", "decay_trace",
-           "increment_trace", "entry_axons"]
+           "increment_trace", "entry_axons", "round_shift"]
 
 
 class DecayMode(enum.Enum):
@@ -155,6 +155,14 @@ class STDPState:
                    lfsr=LFSR(params.seed))
 
 
+def round_shift(p, shift, stochastic, lfsr):
+    """``round(p, shift)``: ``p >> shift``, or with ``stochastic`` ``(p + (r & mask)) >> shift``
+    where ``r`` is ``lfsr`` stepped once (the only time the LFSR steps)."""
+    if stochastic:
+        return (p + (lfsr.step() & ((1 << shift) - 1))) >> shift
+    return p >> shift
+
+
 def entry_axons(synapses):
     """The axon of every synapse entry (-1 for none), and the entries in scan order."""
     axon_of = np.full(len(synapses.target), -1, dtype=np.int64)
@@ -196,12 +204,9 @@ def learn(state, synapses, weights, plastic, pre, post, params):
     state.y = decay_trace(state.y, params.decay_mode, params.y_decay)
     axon_of, order = entry_axons(synapses)
     updates = 0
-    mask = (1 << params.shift) - 1
 
     def rounded(p):
-        if params.stochastic:
-            return (p + (state.lfsr.step() & mask)) >> params.shift
-        return p >> params.shift
+        return round_shift(p, params.shift, params.stochastic, state.lfsr)
 
     active = plastic[order] & (pre[axon_of[order]] | post[synapses.target[order]])
     for e in order[active]:

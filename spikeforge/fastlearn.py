@@ -12,7 +12,7 @@ rule.
 import numba
 import numpy as np
 
-from golden_model.learning import homeostasis
+from golden_model.learning import homeostasis, sdsp_calcium, sdsp_drift_step
 from golden_model.params import Rule, check_int
 from golden_model.stdp import decay_trace, entry_axons, increment_trace
 
@@ -32,6 +32,15 @@ def _step(lfsr):
 
 
 @numba.njit(cache=True, inline="always")
+def _round(p, shift, stochastic, lfsr):
+    """``golden_model.stdp.round_shift``; returns ``(value, lfsr)``."""
+    if stochastic:
+        lfsr = _step(lfsr)
+        p += lfsr & ((1 << shift) - 1)
+    return p >> shift, lfsr
+
+
+@numba.njit(cache=True, inline="always")
 def _clamp(w, lo, hi):
     return lo if w < lo else (hi if w > hi else w)
 
@@ -42,8 +51,6 @@ def _scan(rule, order, axon_of, target, weights, plastic, pre, post, x, y, elig,
           theta_m, theta_1, theta_2, theta_3, drift, lfsr):
     """One pass over the scan order; returns ``(count, lfsr)`` as the spec counts."""
     count = 0
-    mask = (1 << shift) - 1
-    r_mask = (1 << r_shift) - 1
     mid = w_min + w_max
     for k in range(order.shape[0]):
         e = order[k]
@@ -54,43 +61,28 @@ def _scan(rule, order, axon_of, target, weights, plastic, pre, post, x, y, elig,
         w = weights[e]
         if rule == _STDP:
             if pre[a]:
-                p = a_minus * y[n]
-                if stochastic:
-                    lfsr = _step(lfsr)
-                    p += lfsr & mask
-                w = _clamp(w - (p >> shift), w_min, w_max)
+                dw, lfsr = _round(a_minus * y[n], shift, stochastic, lfsr)
+                w = _clamp(w - dw, w_min, w_max)
                 count += 1
             if post[n]:
-                p = a_plus * x[a]
-                if stochastic:
-                    lfsr = _step(lfsr)
-                    p += lfsr & mask
-                w = _clamp(w + (p >> shift), w_min, w_max)
+                dw, lfsr = _round(a_plus * x[a], shift, stochastic, lfsr)
+                w = _clamp(w + dw, w_min, w_max)
                 count += 1
         elif rule == _THREE:
             el = elig[e]
             # Toward zero: bias a negative value before the floor shift.
             el -= (el + ((1 << e_decay) - 1 if el < 0 else 0)) >> e_decay
             if pre[a]:
-                p = a_minus * y[n]
-                if stochastic:
-                    lfsr = _step(lfsr)
-                    p += lfsr & mask
-                el = _clamp(el - (p >> shift), -e_max, e_max)
+                de, lfsr = _round(a_minus * y[n], shift, stochastic, lfsr)
+                el = _clamp(el - de, -e_max, e_max)
                 count += 1
             if post[n]:
-                p = a_plus * x[a]
-                if stochastic:
-                    lfsr = _step(lfsr)
-                    p += lfsr & mask
-                el = _clamp(el + (p >> shift), -e_max, e_max)
+                de, lfsr = _round(a_plus * x[a], shift, stochastic, lfsr)
+                el = _clamp(el + de, -e_max, e_max)
                 count += 1
             if reward != 0:
-                p = reward * el
-                if stochastic:
-                    lfsr = _step(lfsr)
-                    p += lfsr & r_mask
-                w = _clamp(w + (p >> r_shift), w_min, w_max)
+                dw, lfsr = _round(reward * el, r_shift, stochastic, lfsr)
+                w = _clamp(w + dw, w_min, w_max)
                 count += 1
             elig[e] = el
         else:
@@ -144,15 +136,13 @@ def learn_fast(state, core, synapses, weights, plastic, pre, post, v, reward,
     elif spec.rule is Rule.SDSP:
         rp = rule_params
         if rp.enable:
-            drift = rp.drift_period > 0 and state.drift_count >= rp.drift_period - 1
-            state.drift_count = 0 if drift else min(state.drift_count + 1, 65535)
-            ca = state.ca
+            drift = sdsp_drift_step(state, rp)
             count, _ = _scan(_SDSP, scan, axon_of, target, weights, plastic, pre, post,
-                             state.x, state.y, state.elig, np.asarray(v, dtype=np.int64), ca, 0,
+                             state.x, state.y, state.elig, np.asarray(v, dtype=np.int64),
+                             state.ca, 0,
                              0, 0, 0, 0, 0, False, rp.w_min, rp.w_max, 0, rp.theta_m, rp.theta_1,
                              rp.theta_2, rp.theta_3, drift, 1)
-            ca_max = (1 << spec.calcium_bits) - 1
-            state.ca = np.minimum(ca - (ca >> rp.ca_decay) + np.where(post, rp.ca_inc, 0), ca_max)
+            sdsp_calcium(state, post, rp, spec.calcium_bits)
     if spec.homeostasis and homeostasis_params is not None:
         homeostasis(state, post, homeostasis_params, spec.theta_bits)
     return count
