@@ -1,0 +1,571 @@
+"""``HostInterface``: the host protocol of :mod:`golden_model.protocol` in front of a chip.
+
+Bytes arrive on ``rx`` (from a UART) and leave on ``tx``. A frame is
+de-escaped, its payload stored in a buffer and its CRC checked as it
+arrives; only a whole frame with a good CRC is executed, and every record in
+it is checked before the first one is applied, so a bad frame changes
+nothing. The executor drives the chip's ``config``, ``debug``, ``ext_in`` and
+``tick`` ports and streams the chip's host events back as ``EVENTS`` frames
+while ``RUN`` runs, so a long run never overflows a buffer: the event FIFO
+simply holds the chip back while the link catches up.
+
+The protocol is stop and wait: bytes that arrive while a command executes are
+counted as overruns and dropped, and the receiver hunts for the next ``FLAG``.
+"""
+
+import enum
+
+from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth.lib import fifo, memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden_model.chip import ChipParams
+from golden_model.protocol import (ERROR, ESC, ESC_XOR, EVENTS, FLAG, MAGIC, REPLY, STATUS_FIELDS,
+                                   VERSION, Error, Op, params_id)
+from .chip import CHIP_REGION, ChipCounter, ChipDebugSignature, chip_config_layout
+from .learning import LEARN_BASE, LearnKind, LearnParam, learn_addr, trace_memories
+from .lif_core import Counter, LIFCore, Region
+from .output_table import OutRegion
+from .router import INPUT_TABLE, ROUTER_REGION, packet_layout
+from .chip import host_event_layout
+
+__all__ = ["HostInterface", "address_windows", "crc16_update", "MAX_EVENTS_PER_FRAME"]
+
+MAX_EVENTS_PER_FRAME = 64
+
+
+def address_windows(params, *, write):
+    """``{region: [(lo, hi), ...]}``: the addresses ``lo <= addr < hi`` a host may write or read.
+
+    Every region of every core has the same map; region 15 (the chip's
+    counters) can only be read and region 14 (key/mask tables) only written.
+    """
+    if not isinstance(params, ChipParams):
+        raise TypeError(f"params must be a ChipParams, not {params!r}")
+    p = params.core
+    windows = {region: [(0, depth)] for region, (_, depth) in LIFCore.memory_widths(p).items()
+               if isinstance(region, Region)}
+    # A profile's fields sit at ``profile << 4 | field``.
+    windows[Region.PROFILE] = [(0, p.n_profiles << 4)]
+    learn = []
+    if p.learning is not None:
+        learn.append((LEARN_BASE, learn_addr(LearnKind.PARAM, len(LearnParam))))
+        learn += [(learn_addr(kind), learn_addr(kind, n)) for kind, _, n in trace_memories(p)]
+    windows[Region.COUNTER] = learn if write else [(0, len(Counter))] + learn
+    windows[OutRegion.OUT_START] = [(0, p.n_neurons)]
+    windows[OutRegion.OUT_COUNT] = [(0, p.n_neurons)]
+    windows[OutRegion.OUT_ENTRY] = [(0, params.n_routes)]
+    if write and params.key_entries:
+        windows[ROUTER_REGION] = [(0, params.key_entries * 4)]
+        if params.key_inputs:
+            windows[ROUTER_REGION].append((INPUT_TABLE, INPUT_TABLE + params.key_inputs * 4))
+    if not write:
+        windows[CHIP_REGION] = [(0, ChipCounter.ROUTED + params.n_cores)]
+    return {r: [(lo, hi) for lo, hi in w if hi > lo] for r, w in windows.items()}
+
+
+def crc16_update(crc, byte):
+    """CRC-16/CCITT-FALSE of one more byte: an Amaranth expression, unrolled over 8 bits."""
+    c = crc ^ (byte << 8)
+    for _ in range(8):
+        c = Mux(c[15], (c << 1) ^ 0x1021, c << 1)[:16]
+    return c
+
+
+class _Kind(enum.IntEnum):
+    FIXED = 0     # payload bytes from a register
+    READ = 1      # words read through the debug port
+    EVENTS = 2    # records popped from the event FIFO
+
+
+class HostInterface(wiring.Component):
+    """The host protocol for a chip with ``ChipParams`` ``params``.
+
+    Parameters
+    ----------
+    params : ChipParams
+    max_payload : int
+        Size of the receive buffer in bytes, 16..4096 (default 512): the
+        longest command payload accepted.
+
+    Ports
+    -----
+    rx, tx : byte streams from and to the UART.
+    config, debug, ext_in, tick : driven into the chip's ports of the same name.
+    ext_out : the chip's host events.
+    chip_busy, timestep : from the chip.
+    chip_reset : high for one cycle on ``RESET``.
+    line_errors, line_overruns : the UART receiver's counters, reported by ``STATUS``.
+    activity : bit 0 a frame was accepted, bit 1 a byte is sent, bit 2 the
+        chip is busy, bit 3 an error reply starts.
+    """
+
+    def __init__(self, params, *, max_payload=512):
+        try:
+            if not isinstance(params, ChipParams):
+                raise TypeError(f"params must be a ChipParams, not {params!r}")
+            if isinstance(max_payload, bool) or not isinstance(max_payload, int):
+                raise TypeError(f"max_payload must be an integer, not {max_payload!r}")
+            if not 16 <= max_payload <= 4096:
+                raise ValueError(f"max_payload must be between 16 and 4096, not {max_payload}")
+            if params.rows > 255 or params.cols > 255:
+                raise ValueError("the host protocol addresses at most 255 rows and columns")
+        except (TypeError, ValueError):
+            self._MustUse__silence = True
+            raise
+        self.params = params
+        self.max_payload = max_payload
+        super().__init__({
+            "rx": In(stream.Signature(8)),
+            "tx": Out(stream.Signature(8)),
+            "config": Out(stream.Signature(chip_config_layout(params))),
+            "debug": In(ChipDebugSignature(params)),
+            "ext_in": Out(stream.Signature(packet_layout(params))),
+            "ext_out": In(stream.Signature(host_event_layout(params))),
+            "tick": Out(stream.Signature(0)),
+            "chip_busy": In(1),
+            "timestep": In(32),
+            "chip_reset": Out(1),
+            "line_errors": In(16),
+            "line_overruns": In(16),
+            "activity": Out(4),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        P = self.max_payload
+        max_read = P // 4
+
+        m.submodules.buf = buf = memory.Memory(shape=8, depth=P, init=[])
+        buf_w = buf.write_port()
+        buf_r = buf.read_port()
+
+        m.submodules.events = events = fifo.SyncFIFOBuffered(width=48, depth=256)
+
+        # ---- registers shared by the receiver and the executor ------------------------
+        in_frame = Signal()
+        esc = Signal()
+        idx = Signal(range(P + 8))
+        in_op = Signal(8)
+        in_seq = Signal(8)
+        in_len = Signal(16)
+        rx_op = Signal(8)            # the executor's copies, free of the next frame
+        rx_seq = Signal(8)
+        rx_len = Signal(16)
+        buffer_busy = Signal()
+        rx_crc = Signal(16, init=0xFFFF)
+        crc_lo = Signal(8)
+        frame_done = Signal()        # a whole frame arrived; held until the executor takes it
+        frame_good = Signal()
+        frame_long = Signal()
+
+        crc_errors = Signal(16)
+        frame_errors = Signal(16)
+        overruns = Signal(16)
+
+        def fit(value, width):
+            # Zero-extend or truncate to a field of the wire format.
+            s = Signal(width)
+            m.d.comb += s.eq(value)
+            return s
+
+        def bump(counter):
+            return counter.eq(Mux(counter == 0xFFFF, counter, counter + 1))
+
+        # ---- receiver: de-escape, store, check -----------------------------------------
+        m.d.comb += self.rx.ready.eq(1)
+        byte = self.rx.payload
+        data = Signal(8)
+        m.d.comb += data.eq(Mux(esc, byte ^ ESC_XOR, byte))
+        with m.If(self.rx.valid):
+            # A frame waits whole until the executor takes it, and the buffer is never
+            # written while the executor reads records from it.
+            with m.If(frame_done | buffer_busy):
+                m.d.sync += [bump(overruns), in_frame.eq(0)]
+            with m.Elif(byte == FLAG):
+                with m.If(in_frame & (idx != 0)):
+                    m.d.sync += bump(frame_errors)
+                m.d.sync += [in_frame.eq(1), esc.eq(0), idx.eq(0), rx_crc.eq(0xFFFF)]
+            with m.Elif(~in_frame):
+                m.d.sync += bump(frame_errors)
+            with m.Elif(~esc & (byte == ESC)):
+                m.d.sync += esc.eq(1)
+            with m.Elif(esc & (data != FLAG) & (data != ESC)):
+                m.d.sync += [bump(frame_errors), in_frame.eq(0)]
+            with m.Else():
+                m.d.sync += [esc.eq(0), idx.eq(idx + 1)]
+                payload_end = 4 + in_len
+                with m.If(idx < payload_end):
+                    m.d.sync += rx_crc.eq(crc16_update(rx_crc, data))
+                with m.Switch(idx):
+                    with m.Case(0):
+                        m.d.sync += in_op.eq(data)
+                    with m.Case(1):
+                        m.d.sync += in_seq.eq(data)
+                    with m.Case(2):
+                        m.d.sync += in_len[:8].eq(data)
+                    with m.Case(3):
+                        length = Cat(in_len[:8], data)
+                        m.d.sync += in_len[8:].eq(data)
+                        with m.If(length > P):
+                            # Skip the rest: the executor answers TOO_LONG.
+                            m.d.sync += [in_frame.eq(0), frame_done.eq(1), frame_good.eq(0),
+                                         frame_long.eq(1)]
+                with m.If((idx >= 4) & (idx < payload_end)):
+                    m.d.comb += [buf_w.addr.eq(idx - 4), buf_w.data.eq(data), buf_w.en.eq(1)]
+                with m.If(idx == payload_end):
+                    m.d.sync += crc_lo.eq(data)
+                with m.If(idx == payload_end + 1):
+                    m.d.sync += [in_frame.eq(0), frame_done.eq(1), frame_long.eq(0),
+                                 frame_good.eq(Cat(crc_lo, data) == rx_crc)]
+
+        # ---- transmitter: header and payload bytes, then CRC and escaping --------------
+        content = stream.Signature(8).create()      # unescaped frame bytes
+        content_last = Signal()
+        tx_start = Signal()
+        tx_idle = Signal()
+        tx_op = Signal(8)
+        tx_seq = Signal(8)
+        tx_len = Signal(16)
+        tx_kind = Signal(_Kind)
+        status_bytes = sum(n for _, n in STATUS_FIELDS)
+        fixed = Signal(8 * status_bytes)
+        read_core = Signal(8)
+        read_region = Signal(8)
+        read_addr = Signal(16)
+        read_count = Signal(16)
+        ev_count = Signal(range(MAX_EVENTS_PER_FRAME + 1))
+
+        k = Signal(16)
+        word = Signal(32)
+        entry = Signal(48)
+        header = Cat(tx_op, tx_seq, tx_len)
+        dbg = self.debug
+        with m.FSM(name="txgen"):
+            with m.State("IDLE"):
+                m.d.comb += tx_idle.eq(1)
+                with m.If(tx_start):
+                    m.d.sync += k.eq(0)
+                    m.next = "HEADER"
+            with m.State("HEADER"):
+                m.d.comb += [content.valid.eq(1), content.payload.eq(header.word_select(k[:2], 8)),
+                             content_last.eq((k == 3) & (tx_len == 0))]
+                with m.If(content.ready):
+                    m.d.sync += k.eq(k + 1)
+                    with m.If(k == 3):
+                        m.d.sync += k.eq(0)
+                        with m.If(tx_len == 0):
+                            m.next = "IDLE"
+                        with m.Elif(tx_kind == _Kind.FIXED):
+                            m.next = "FIXED"
+                        with m.Elif(tx_kind == _Kind.READ):
+                            m.next = "READ_REQ"
+                        with m.Else():
+                            m.next = "EV_POP"
+            with m.State("FIXED"):
+                m.d.comb += [content.valid.eq(1), content.payload.eq(fixed.word_select(k, 8)),
+                             content_last.eq(k == tx_len - 1)]
+                with m.If(content.ready):
+                    m.d.sync += k.eq(k + 1)
+                    with m.If(k == tx_len - 1):
+                        m.next = "IDLE"
+            with m.State("READ_REQ"):
+                m.d.comb += [dbg.req.valid.eq(1), dbg.req.payload.core.eq(read_core),
+                             dbg.req.payload.region.eq(read_region),
+                             dbg.req.payload.addr.eq(read_addr)]
+                with m.If(dbg.req.ready):
+                    m.next = "READ_WAIT"
+            with m.State("READ_WAIT"):
+                m.d.comb += dbg.resp.ready.eq(1)
+                with m.If(dbg.resp.valid):
+                    m.d.sync += [word.eq(dbg.resp.payload), k.eq(0), read_addr.eq(read_addr + 1),
+                                 read_count.eq(read_count - 1)]
+                    m.next = "READ_BYTES"
+            with m.State("READ_BYTES"):
+                m.d.comb += [content.valid.eq(1), content.payload.eq(word.word_select(k[:2], 8)),
+                             content_last.eq((k == 3) & (read_count == 0))]
+                with m.If(content.ready):
+                    m.d.sync += k.eq(k + 1)
+                    with m.If(k == 3):
+                        m.next = "READ_REQ"
+                        with m.If(read_count == 0):
+                            m.next = "IDLE"
+            with m.State("EV_POP"):
+                with m.If(events.r_rdy):
+                    m.d.comb += events.r_en.eq(1)
+                    m.d.sync += [entry.eq(events.r_data), k.eq(0), ev_count.eq(ev_count - 1)]
+                    m.next = "EV_BYTES"
+            with m.State("EV_BYTES"):
+                m.d.comb += [content.valid.eq(1), content.payload.eq(entry.word_select(k[:3], 8)),
+                             content_last.eq((k == 5) & (ev_count == 0))]
+                with m.If(content.ready):
+                    m.d.sync += k.eq(k + 1)
+                    with m.If(k == 5):
+                        m.next = "EV_POP"
+                        with m.If(ev_count == 0):
+                            m.next = "IDLE"
+
+        # The framer: FLAG, the content escaped, then the CRC (low byte first) escaped.
+        tx_crc = Signal(16)
+        out_byte = Signal(8)
+        pending_esc = Signal()       # the escaped half of a byte is waiting
+        crc_phase = Signal(2)        # 1: low byte next, 2: high byte next
+        started = Signal()
+        tx = self.tx
+        with m.If(~tx.valid | tx.ready):
+            m.d.sync += tx.valid.eq(0)
+            with m.If(pending_esc):
+                m.d.sync += [tx.valid.eq(1), tx.payload.eq(out_byte ^ ESC_XOR),
+                             pending_esc.eq(0)]
+            with m.Elif(crc_phase != 0):
+                b = Mux(crc_phase == 1, tx_crc[:8], tx_crc[8:])
+                special = (b == FLAG) | (b == ESC)
+                m.d.sync += [tx.valid.eq(1), tx.payload.eq(Mux(special, ESC, b)),
+                             out_byte.eq(b), pending_esc.eq(special),
+                             crc_phase.eq(Mux(crc_phase == 1, 2, 0))]
+            with m.Elif(content.valid & ~started):
+                m.d.sync += [tx.valid.eq(1), tx.payload.eq(FLAG), started.eq(1),
+                             tx_crc.eq(0xFFFF)]
+            with m.Elif(content.valid):
+                b = content.payload
+                special = (b == FLAG) | (b == ESC)
+                m.d.comb += content.ready.eq(1)
+                m.d.sync += [tx.valid.eq(1), tx.payload.eq(Mux(special, ESC, b)),
+                             out_byte.eq(b), pending_esc.eq(special),
+                             tx_crc.eq(crc16_update(tx_crc, b))]
+                with m.If(content_last):
+                    m.d.sync += [crc_phase.eq(1), started.eq(0)]
+        tx_drained = Signal()
+        m.d.comb += tx_drained.eq(tx_idle & ~tx.valid & ~pending_esc & (crc_phase == 0))
+
+        # ---- event FIFO: the chip's host events, tagged with the step ------------------
+        ev = self.ext_out.payload
+        m.d.comb += [events.w_data.eq(Cat(self.timestep[:16], fit(ev.x, 8), fit(ev.y, 8),
+                                          fit(ev.neuron, 16))),
+                     events.w_en.eq(self.ext_out.valid),
+                     self.ext_out.ready.eq(events.w_rdy)]
+
+        # ---- executor --------------------------------------------------------------------
+        loaded = Signal()
+        writes = Signal(32)
+        load_crc = Signal(16, init=0xFFFF)
+        last_seq = Signal(8)
+        rd_ptr = Signal(range(P + 1))
+        j = Signal(4)
+        size = Signal(4)
+        rec = Signal(64)
+        i = Signal(range(P + 1))
+        n_rec = Signal(range(P + 1))
+        applying = Signal()
+        steps_left = Signal(32)
+        run_events = Signal(32)
+
+        m.d.comb += buf_r.addr.eq(rd_ptr)
+
+        def start_reply(op, length, kind=_Kind.FIXED, payload=None):
+            m.d.sync += [tx_op.eq(op), tx_seq.eq(rx_seq), tx_len.eq(length), tx_kind.eq(kind)]
+            if payload is not None:
+                m.d.sync += fixed.eq(payload)
+            m.d.comb += tx_start.eq(1)
+
+        def error(code, index=0, value=0):
+            start_reply(ERROR, 8, payload=Cat(Const(code, 8), rx_op, fit(index, 16),
+                                              fit(value, 32)))
+            m.d.comb += self.activity[3].eq(1)
+            m.next = "REPLY"
+
+        def ok(length=0, payload=None):
+            start_reply(rx_op | REPLY, length, payload=payload)
+            m.next = "REPLY"
+
+        status_values = {
+            "magic": MAGIC, "version": VERSION, "flags": Cat(loaded, self.chip_busy),
+            "timestep": self.timestep, "params_id": params_id(p), "rows": p.rows,
+            "cols": p.cols, "n_neurons": p.core.n_neurons, "n_axons": p.core.n_axons,
+            "max_payload": P, "writes": writes, "load_crc": load_crc,
+            "crc_errors": crc_errors,
+            "frame_errors": (frame_errors + self.line_errors)[:16],
+            "overruns": (overruns + self.line_overruns)[:16], "last_seq": last_seq,
+        }
+        status = Cat(*(fit(status_values[name], 8 * n) for name, n in STATUS_FIELDS))
+
+        def window_ok(core, region, addr, count, write):
+            ok_sig = Signal()
+            windows = address_windows(p, write=write)
+            end = addr + count
+            with m.If(core < p.n_cores):
+                with m.Switch(region):
+                    for r, spans in windows.items():
+                        with m.Case(int(r)):
+                            m.d.comb += ok_sig.eq(Cat((addr >= lo) & (end <= hi)
+                                                      for lo, hi in spans).any())
+            return ok_sig
+
+        w_core, w_region, w_addr, w_data = rec[0:8], rec[8:16], rec[16:32], rec[32:64]
+        write_ok = window_ok(w_core, w_region, w_addr, 1, write=True)
+        r_core, r_region, r_addr, r_count = rec[16:24], rec[24:32], rec[32:48], rec[48:64]
+        read_ok = window_ok(r_core, r_region, r_addr, r_count, write=False)
+        s_x, s_y, s_axon = rec[32:40], rec[40:48], rec[48:64]
+        spike_ok = (s_x < p.cols) & (s_y < p.rows) & (s_axon < p.core.n_axons)
+
+        with m.FSM(name="exec"):
+            with m.State("IDLE"):
+                with m.If(frame_done):
+                    m.d.comb += self.activity[0].eq(1)
+                    m.d.sync += [i.eq(0), j.eq(0), rd_ptr.eq(0), applying.eq(0),
+                                 rx_op.eq(in_op), rx_seq.eq(in_seq), rx_len.eq(in_len),
+                                 frame_done.eq(0)]
+                    m.next = "DISPATCH"
+            with m.State("DISPATCH"):
+                with m.If(frame_long):
+                    error(Error.TOO_LONG, value=rx_len)
+                with m.Elif(~frame_good):
+                    m.d.sync += bump(crc_errors)
+                    error(Error.BAD_CRC)
+                with m.Else():
+                    with m.Switch(rx_op):
+                        with m.Case(Op.STATUS):
+                            with m.If(rx_len != 0):
+                                error(Error.BAD_LENGTH, value=rx_len)
+                            with m.Else():
+                                ok(status_bytes, status)
+                        with m.Case(Op.RESET):
+                            with m.If(rx_len != 0):
+                                error(Error.BAD_LENGTH, value=rx_len)
+                            with m.Else():
+                                m.d.comb += self.chip_reset.eq(1)
+                                m.d.sync += [loaded.eq(0), writes.eq(0),
+                                             load_crc.eq(0xFFFF), last_seq.eq(rx_seq)]
+                                ok()
+                        with m.Case(Op.WRITE):
+                            with m.If((rx_len == 0) | (rx_len[:3] != 0)):
+                                error(Error.BAD_LENGTH, value=rx_len)
+                            with m.Else():
+                                m.d.sync += [size.eq(8), n_rec.eq(rx_len[3:])]
+                                m.next = "LOAD"
+                        with m.Case(Op.READ):
+                            with m.If(rx_len != 6):
+                                error(Error.BAD_LENGTH, value=rx_len)
+                            with m.Else():
+                                m.d.sync += [size.eq(6), n_rec.eq(1)]
+                                m.next = "LOAD"
+                        with m.Case(Op.SPIKES):
+                            with m.If(rx_len[:2] != 0):
+                                error(Error.BAD_LENGTH, value=rx_len)
+                            with m.Elif(~loaded):
+                                error(Error.NOT_LOADED)
+                            with m.Elif(rx_len == 0):
+                                m.d.sync += last_seq.eq(rx_seq)
+                                ok()
+                            with m.Else():
+                                m.d.sync += [size.eq(4), n_rec.eq(rx_len[2:])]
+                                m.next = "LOAD"
+                        with m.Case(Op.RUN):
+                            with m.If(rx_len != 4):
+                                error(Error.BAD_LENGTH, value=rx_len)
+                            with m.Elif(~loaded):
+                                error(Error.NOT_LOADED)
+                            with m.Else():
+                                m.d.sync += [size.eq(4), n_rec.eq(1)]
+                                m.next = "LOAD"
+                        with m.Case(Op.COMMIT):
+                            with m.If(rx_len != 6):
+                                error(Error.BAD_LENGTH, value=rx_len)
+                            with m.Else():
+                                m.d.sync += [size.eq(6), n_rec.eq(1)]
+                                m.next = "LOAD"
+                        with m.Default():
+                            error(Error.UNKNOWN_OPCODE)
+
+            with m.State("LOAD"):
+                m.d.comb += buffer_busy.eq(1)
+                m.d.sync += j.eq(j + 1)
+                with m.If(j != size):
+                    m.d.sync += rd_ptr.eq(rd_ptr + 1)
+                with m.If(j != 0):
+                    m.d.sync += rec.eq(Cat(rec[8:], buf_r.data))
+                    with m.If(applying & (rx_op == Op.WRITE)):
+                        m.d.sync += load_crc.eq(crc16_update(load_crc, buf_r.data))
+                with m.If(j == size):
+                    m.d.sync += j.eq(0)
+                    m.next = "RECORD"
+
+            last_rec = i + 1 == n_rec
+            with m.State("RECORD"):
+                m.d.comb += buffer_busy.eq(1)
+                with m.Switch(rx_op):
+                    with m.Case(Op.WRITE, Op.SPIKES):
+                        rec_ok = Mux(rx_op == Op.WRITE, write_ok, spike_ok)
+                        with m.If(applying):
+                            m.next = "PUSH"
+                        with m.Elif(~rec_ok & (rx_op == Op.WRITE)):
+                            error(Error.BAD_ADDRESS, index=i,
+                                  value=Cat(w_core, w_region, w_addr))
+                        with m.Elif(~rec_ok):
+                            error(Error.BAD_SPIKE, index=i, value=Cat(s_x, s_y, s_axon))
+                        with m.Elif(last_rec):
+                            m.d.sync += [applying.eq(1), i.eq(0), rd_ptr.eq(0)]
+                            m.next = "LOAD"
+                        with m.Else():
+                            m.d.sync += i.eq(i + 1)
+                            m.next = "LOAD"
+                    with m.Case(Op.READ):
+                        with m.If((r_count == 0) | (r_count > max_read)):
+                            error(Error.BAD_LENGTH, value=r_count)
+                        with m.Elif(~read_ok):
+                            error(Error.BAD_ADDRESS, value=Cat(r_core, r_region, r_addr))
+                        with m.Else():
+                            m.d.sync += [read_core.eq(r_core), read_region.eq(r_region),
+                                         read_addr.eq(r_addr), read_count.eq(r_count)]
+                            start_reply(rx_op | REPLY, r_count * 4, _Kind.READ)
+                            m.next = "REPLY"
+                    with m.Case(Op.RUN):
+                        m.d.sync += [steps_left.eq(rec[32:64]), run_events.eq(0),
+                                     last_seq.eq(rx_seq)]
+                        m.next = "RUN"
+                    with m.Case(Op.COMMIT):
+                        c_writes, c_crc = rec[16:48], rec[48:64]
+                        with m.If((c_writes == writes) & (c_crc == load_crc)):
+                            m.d.sync += [loaded.eq(1), last_seq.eq(rx_seq)]
+                            ok()
+                        with m.Else():
+                            error(Error.LOAD_MISMATCH, index=load_crc, value=writes)
+
+            with m.State("PUSH"):
+                m.d.comb += buffer_busy.eq(1)
+                cfg = self.config.payload
+                m.d.comb += [cfg.core.eq(w_core), cfg.region.eq(w_region), cfg.addr.eq(w_addr),
+                             cfg.data.eq(w_data),
+                             self.ext_in.payload.x.eq(s_x), self.ext_in.payload.y.eq(s_y),
+                             self.ext_in.payload.axon.eq(s_axon)]
+                is_write = rx_op == Op.WRITE
+                m.d.comb += [self.config.valid.eq(is_write), self.ext_in.valid.eq(~is_write)]
+                with m.If(Mux(is_write, self.config.ready, self.ext_in.ready)):
+                    m.d.sync += i.eq(i + 1)
+                    m.next = "LOAD"
+                    with m.If(last_rec):
+                        m.d.sync += last_seq.eq(rx_seq)
+                        with m.If(is_write):
+                            m.d.sync += [writes.eq(writes + n_rec), loaded.eq(0)]
+                        ok()
+
+            with m.State("RUN"):
+                m.d.comb += self.tick.valid.eq(steps_left != 0)
+                with m.If(self.tick.valid & self.tick.ready):
+                    m.d.sync += steps_left.eq(steps_left - 1)
+                level = events.level
+                with m.If(tx_drained):
+                    with m.If(level != 0):
+                        count = Mux(level > MAX_EVENTS_PER_FRAME, MAX_EVENTS_PER_FRAME, level)
+                        m.d.sync += [ev_count.eq(count), run_events.eq(run_events + count)]
+                        start_reply(EVENTS, count * 6, _Kind.EVENTS)
+                    with m.Elif((steps_left == 0) & ~self.chip_busy & ~self.ext_out.valid):
+                        ok(8, Cat(self.timestep, run_events))
+
+            with m.State("REPLY"):
+                with m.If(tx_drained):
+                    m.next = "IDLE"
+
+        m.d.comb += [self.activity[1].eq(tx.valid), self.activity[2].eq(self.chip_busy)]
+        return m

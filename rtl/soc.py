@@ -1,0 +1,83 @@
+"""``HostTop``: what goes on a board: UART, host interface and chip.
+
+It has two serial lines and four activity outputs, so a board file only adds
+pins, a PLL and LEDs. ``RESET`` from the host resets the chip's registers
+(timestep, counters, FIFOs, phases); the memories keep their contents until
+the host loads a network again, which a reset also demands: the host
+interface clears its *loaded* flag.
+"""
+
+from amaranth import Module, ResetInserter, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from golden_model.chip import ChipParams
+from .chip import Chip
+from .host import HostInterface
+from .uart import UARTRx, UARTTx, uart_divisor
+
+__all__ = ["HostTop"]
+
+
+class HostTop(wiring.Component):
+    """A chip with ``ChipParams`` ``chip_params`` behind the host protocol on a UART.
+
+    Parameters
+    ----------
+    chip_params : ChipParams
+    clk_hz : int
+        The frequency of the ``sync`` domain.
+    baud : int
+        UART rate (default 115200); it must be reachable from ``clk_hz`` within 2%.
+    max_payload : int
+        The host interface's receive buffer (default 512 bytes).
+
+    Ports
+    -----
+    rx : In(1)
+        UART line from the PC.
+    tx : Out(1)
+        UART line to the PC.
+    activity : Out(4)
+        Bit 0: a frame was accepted; 1: a byte is being sent; 2: the chip is
+        busy; 3: an error reply starts.
+    """
+
+    rx: In(1, init=1)
+    tx: Out(1, init=1)
+    activity: Out(4)
+
+    def __init__(self, chip_params, *, clk_hz, baud=115200, max_payload=512):
+        try:
+            if not isinstance(chip_params, ChipParams):
+                raise TypeError(f"chip_params must be a ChipParams, not {chip_params!r}")
+            self.divisor = uart_divisor(clk_hz, baud)
+        except (TypeError, ValueError):
+            self._MustUse__silence = True
+            raise
+        self.chip_params = chip_params
+        self.clk_hz, self.baud = clk_hz, baud
+        self.max_payload = max_payload
+        super().__init__()
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.uart_rx = rx = UARTRx(self.divisor)
+        m.submodules.uart_tx = tx = UARTTx(self.divisor)
+        m.submodules.host = host = HostInterface(self.chip_params, max_payload=self.max_payload)
+        chip_reset = Signal()
+        m.submodules.chip = chip = ResetInserter(chip_reset)(Chip(self.chip_params))
+
+        m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx),
+                     host.line_errors.eq(rx.frame_errors), host.line_overruns.eq(rx.overruns),
+                     chip_reset.eq(host.chip_reset),
+                     host.chip_busy.eq(chip.busy), host.timestep.eq(chip.timestep),
+                     self.activity.eq(host.activity)]
+        wiring.connect(m, rx.data, host.rx)
+        wiring.connect(m, host.tx, tx.data)
+        wiring.connect(m, host.config, chip.config)
+        wiring.connect(m, host.debug, chip.debug)
+        wiring.connect(m, host.ext_in, chip.ext_in)
+        wiring.connect(m, chip.ext_out, host.ext_out)
+        wiring.connect(m, host.tick, chip.tick)
+        return m
