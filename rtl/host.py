@@ -15,7 +15,7 @@ counted as overruns and dropped, and the receiver hunts for the next ``FLAG``.
 
 import enum
 
-from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import fifo, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -64,18 +64,42 @@ def address_windows(params, *, write):
     return {r: [(lo, hi) for lo, hi in w if hi > lo] for r, w in windows.items()}
 
 
+def _crc16_matrix():
+    # The CRC is linear over GF(2): each bit of the next value is the XOR of some bits of
+    # (crc, byte). Found by pushing unit vectors through the bitwise definition.
+    def step(crc, byte):
+        c = crc ^ (byte << 8)
+        for _ in range(8):
+            c = ((c << 1) ^ 0x1021 if c & 0x8000 else c << 1) & 0xFFFF
+        return c
+    rows = [[] for _ in range(16)]
+    for i in range(24):
+        out = step(1 << i, 0) if i < 16 else step(0, 1 << (i - 16))
+        for bit in range(16):
+            if out >> bit & 1:
+                rows[bit].append(i)
+    return rows
+
+
+_CRC16_ROWS = _crc16_matrix()
+
+
 def crc16_update(crc, byte):
-    """CRC-16/CCITT-FALSE of one more byte: an Amaranth expression, unrolled over 8 bits."""
-    c = crc ^ (byte << 8)
-    for _ in range(8):
-        c = Mux(c[15], (c << 1) ^ 0x1021, c << 1)[:16]
-    return c
+    """CRC-16/CCITT-FALSE of one more byte, as an XOR network (an Amaranth expression).
+
+    Written as one XOR per output bit rather than eight unrolled shift steps, whose
+    expression tree would grow threefold with every step.
+    """
+    inputs = Cat(crc, byte)
+    return Cat(*(Cat(*(inputs[i] for i in row)).xor() for row in _CRC16_ROWS))
 
 
 class _Kind(enum.IntEnum):
-    FIXED = 0     # payload bytes from a register
-    READ = 1      # words read through the debug port
-    EVENTS = 2    # records popped from the event FIFO
+    STATUS = 0    # the STATUS reply, from live signals
+    ERROR = 1     # an ERROR reply's payload, from a register
+    DONE = 2      # a RUN reply: timestep and event count
+    READ = 3      # words read through the debug port
+    EVENTS = 4    # records popped from the event FIFO
 
 
 class HostInterface(wiring.Component):
@@ -230,14 +254,19 @@ class HostInterface(wiring.Component):
         tx_len = Signal(16)
         tx_kind = Signal(_Kind)
         status_bytes = sum(n for _, n in STATUS_FIELDS)
-        fixed = Signal(8 * status_bytes)
+        status = Signal(8 * status_bytes)
+        err_code = Signal(8)
+        err_index = Signal(16)
+        err_value = Signal(32)
+        err = Cat(err_code, rx_op, err_index, err_value)
+        done = Signal(64)
         read_core = Signal(8)
         read_region = Signal(8)
         read_addr = Signal(16)
-        read_count = Signal(16)
+        read_count = Signal(range(max_read + 1))
         ev_count = Signal(range(MAX_EVENTS_PER_FRAME + 1))
 
-        k = Signal(16)
+        k = Signal(5)               # byte within a header, word, event or short payload
         word = Signal(32)
         entry = Signal(48)
         header = Cat(tx_op, tx_seq, tx_len)
@@ -257,23 +286,28 @@ class HostInterface(wiring.Component):
                         m.d.sync += k.eq(0)
                         with m.If(tx_len == 0):
                             m.next = "IDLE"
-                        with m.Elif(tx_kind == _Kind.FIXED):
+                        with m.Elif(tx_kind <= _Kind.DONE):
                             m.next = "FIXED"
                         with m.Elif(tx_kind == _Kind.READ):
                             m.next = "READ_REQ"
                         with m.Else():
                             m.next = "EV_POP"
             with m.State("FIXED"):
-                m.d.comb += [content.valid.eq(1), content.payload.eq(fixed.word_select(k, 8)),
-                             content_last.eq(k == tx_len - 1)]
+                with m.Switch(tx_kind):
+                    with m.Case(_Kind.STATUS):
+                        m.d.comb += content.payload.eq(status.word_select(k[:5], 8))
+                    with m.Case(_Kind.ERROR):
+                        m.d.comb += content.payload.eq(err.word_select(k[:3], 8))
+                    with m.Case(_Kind.DONE):
+                        m.d.comb += content.payload.eq(done.word_select(k[:3], 8))
+                m.d.comb += [content.valid.eq(1),
+                             content_last.eq(k == tx_len[:5] - 1)]
                 with m.If(content.ready):
                     m.d.sync += k.eq(k + 1)
-                    with m.If(k == tx_len - 1):
+                    with m.If(k == tx_len[:5] - 1):
                         m.next = "IDLE"
             with m.State("READ_REQ"):
-                m.d.comb += [dbg.req.valid.eq(1), dbg.req.payload.core.eq(read_core),
-                             dbg.req.payload.region.eq(read_region),
-                             dbg.req.payload.addr.eq(read_addr)]
+                m.d.comb += dbg.req.valid.eq(1)
                 with m.If(dbg.req.ready):
                     m.next = "READ_WAIT"
             with m.State("READ_WAIT"):
@@ -363,20 +397,18 @@ class HostInterface(wiring.Component):
 
         m.d.comb += buf_r.addr.eq(rd_ptr)
 
-        def start_reply(op, length, kind=_Kind.FIXED, payload=None):
+        def start_reply(op, length, kind):
             m.d.sync += [tx_op.eq(op), tx_seq.eq(rx_seq), tx_len.eq(length), tx_kind.eq(kind)]
-            if payload is not None:
-                m.d.sync += fixed.eq(payload)
             m.d.comb += tx_start.eq(1)
 
         def error(code, index=0, value=0):
-            start_reply(ERROR, 8, payload=Cat(Const(code, 8), rx_op, fit(index, 16),
-                                              fit(value, 32)))
+            start_reply(ERROR, 8, _Kind.ERROR)
+            m.d.sync += [err_code.eq(code), err_index.eq(index), err_value.eq(value)]
             m.d.comb += self.activity[3].eq(1)
             m.next = "REPLY"
 
-        def ok(length=0, payload=None):
-            start_reply(rx_op | REPLY, length, payload=payload)
+        def ok(length=0, kind=_Kind.STATUS):
+            start_reply(rx_op | REPLY, length, kind)
             m.next = "REPLY"
 
         status_values = {
@@ -388,26 +420,45 @@ class HostInterface(wiring.Component):
             "frame_errors": (frame_errors + self.line_errors)[:16],
             "overruns": (overruns + self.line_overruns)[:16], "last_seq": last_seq,
         }
-        status = Cat(*(fit(status_values[name], 8 * n) for name, n in STATUS_FIELDS))
+        m.d.comb += [status.eq(Cat(*(fit(status_values[name], 8 * n)
+                                     for name, n in STATUS_FIELDS))),
+                     done.eq(Cat(self.timestep, run_events))]
 
-        def window_ok(core, region, addr, count, write):
-            ok_sig = Signal()
-            windows = address_windows(p, write=write)
-            end = addr + count
-            with m.If(core < p.n_cores):
-                with m.Switch(region):
-                    for r, spans in windows.items():
-                        with m.Case(int(r)):
-                            m.d.comb += ok_sig.eq(Cat((addr >= lo) & (end <= hi)
-                                                      for lo, hi in spans).any())
-            return ok_sig
-
+        # Records sit at the bottom of `rec`, first byte lowest, so fields that play the same
+        # part in different commands share bits: core, region, addr of WRITE and READ, and
+        # the 32 bits an address or spike error reports.
         w_core, w_region, w_addr, w_data = rec[0:8], rec[8:16], rec[16:32], rec[32:64]
-        write_ok = window_ok(w_core, w_region, w_addr, 1, write=True)
-        r_core, r_region, r_addr, r_count = rec[16:24], rec[24:32], rec[32:48], rec[48:64]
-        read_ok = window_ok(r_core, r_region, r_addr, r_count, write=False)
-        s_x, s_y, s_axon = rec[32:40], rec[40:48], rec[48:64]
+        r_count = rec[32:48]
+        # One address check serves WRITE and READ. No window crosses a 4 kB page that
+        # another window of its region uses, so (direction, region, page) picks the only
+        # window the address can be in, and one pair of comparators does the rest.
+        is_write = rx_op == Op.WRITE
+        c_core, c_region, c_addr = w_core, w_region, w_addr
+        c_end = Signal(17)
+        m.d.comb += c_end.eq(c_addr + Mux(is_write, 1, r_count))
+        lo, hi, known = Signal(16), Signal(17), Signal()
+        with m.Switch(Cat(c_addr[12:16], c_region[:4], is_write)):
+            for write in (False, True):
+                for r, spans in address_windows(p, write=write).items():
+                    for w_lo, w_hi in spans:
+                        for page in range(w_lo >> 12, ((w_hi - 1) >> 12) + 1):
+                            with m.Case(page | int(r) << 4 | write << 8):
+                                m.d.comb += [lo.eq(w_lo), hi.eq(w_hi), known.eq(1)]
+        addr_ok = Signal()
+        m.d.comb += addr_ok.eq(known & (c_core < p.n_cores) & (c_region < 16) &
+                               (c_addr >= lo) & (c_end <= hi))
+        write_ok = read_ok = addr_ok
+        s_x, s_y, s_axon = rec[0:8], rec[8:16], rec[16:32]
         spike_ok = (s_x < p.cols) & (s_y < p.rows) & (s_axon < p.core.n_axons)
+
+        # Payloads are driven all the time; only `valid` depends on the state.
+        cfg = self.config.payload
+        m.d.comb += [cfg.core.eq(w_core), cfg.region.eq(w_region), cfg.addr.eq(w_addr),
+                     cfg.data.eq(w_data),
+                     self.ext_in.payload.x.eq(s_x), self.ext_in.payload.y.eq(s_y),
+                     self.ext_in.payload.axon.eq(s_axon),
+                     dbg.req.payload.core.eq(read_core), dbg.req.payload.region.eq(read_region),
+                     dbg.req.payload.addr.eq(read_addr)]
 
         with m.FSM(name="exec"):
             with m.State("IDLE"):
@@ -429,7 +480,7 @@ class HostInterface(wiring.Component):
                             with m.If(rx_len != 0):
                                 error(Error.BAD_LENGTH, value=rx_len)
                             with m.Else():
-                                ok(status_bytes, status)
+                                ok(status_bytes, _Kind.STATUS)
                         with m.Case(Op.RESET):
                             with m.If(rx_len != 0):
                                 error(Error.BAD_LENGTH, value=rx_len)
@@ -484,7 +535,10 @@ class HostInterface(wiring.Component):
                 with m.If(j != size):
                     m.d.sync += rd_ptr.eq(rd_ptr + 1)
                 with m.If(j != 0):
-                    m.d.sync += rec.eq(Cat(rec[8:], buf_r.data))
+                    with m.Switch(j):
+                        for b in range(1, 9):
+                            with m.Case(b):
+                                m.d.sync += rec[8 * (b - 1):8 * b].eq(buf_r.data)
                     with m.If(applying & (rx_op == Op.WRITE)):
                         m.d.sync += load_crc.eq(crc16_update(load_crc, buf_r.data))
                 with m.If(j == size):
@@ -500,10 +554,9 @@ class HostInterface(wiring.Component):
                         with m.If(applying):
                             m.next = "PUSH"
                         with m.Elif(~rec_ok & (rx_op == Op.WRITE)):
-                            error(Error.BAD_ADDRESS, index=i,
-                                  value=Cat(w_core, w_region, w_addr))
+                            error(Error.BAD_ADDRESS, index=i, value=rec[0:32])
                         with m.Elif(~rec_ok):
-                            error(Error.BAD_SPIKE, index=i, value=Cat(s_x, s_y, s_axon))
+                            error(Error.BAD_SPIKE, index=i, value=rec[0:32])
                         with m.Elif(last_rec):
                             m.d.sync += [applying.eq(1), i.eq(0), rd_ptr.eq(0)]
                             m.next = "LOAD"
@@ -514,18 +567,18 @@ class HostInterface(wiring.Component):
                         with m.If((r_count == 0) | (r_count > max_read)):
                             error(Error.BAD_LENGTH, value=r_count)
                         with m.Elif(~read_ok):
-                            error(Error.BAD_ADDRESS, value=Cat(r_core, r_region, r_addr))
+                            error(Error.BAD_ADDRESS, value=rec[0:32])
                         with m.Else():
-                            m.d.sync += [read_core.eq(r_core), read_region.eq(r_region),
-                                         read_addr.eq(r_addr), read_count.eq(r_count)]
+                            m.d.sync += [read_core.eq(w_core), read_region.eq(w_region),
+                                         read_addr.eq(w_addr), read_count.eq(r_count)]
                             start_reply(rx_op | REPLY, r_count * 4, _Kind.READ)
                             m.next = "REPLY"
                     with m.Case(Op.RUN):
-                        m.d.sync += [steps_left.eq(rec[32:64]), run_events.eq(0),
+                        m.d.sync += [steps_left.eq(rec[0:32]), run_events.eq(0),
                                      last_seq.eq(rx_seq)]
                         m.next = "RUN"
                     with m.Case(Op.COMMIT):
-                        c_writes, c_crc = rec[16:48], rec[48:64]
+                        c_writes, c_crc = rec[0:32], rec[32:48]
                         with m.If((c_writes == writes) & (c_crc == load_crc)):
                             m.d.sync += [loaded.eq(1), last_seq.eq(rx_seq)]
                             ok()
@@ -534,12 +587,6 @@ class HostInterface(wiring.Component):
 
             with m.State("PUSH"):
                 m.d.comb += buffer_busy.eq(1)
-                cfg = self.config.payload
-                m.d.comb += [cfg.core.eq(w_core), cfg.region.eq(w_region), cfg.addr.eq(w_addr),
-                             cfg.data.eq(w_data),
-                             self.ext_in.payload.x.eq(s_x), self.ext_in.payload.y.eq(s_y),
-                             self.ext_in.payload.axon.eq(s_axon)]
-                is_write = rx_op == Op.WRITE
                 m.d.comb += [self.config.valid.eq(is_write), self.ext_in.valid.eq(~is_write)]
                 with m.If(Mux(is_write, self.config.ready, self.ext_in.ready)):
                     m.d.sync += i.eq(i + 1)
@@ -561,7 +608,7 @@ class HostInterface(wiring.Component):
                         m.d.sync += [ev_count.eq(count), run_events.eq(run_events + count)]
                         start_reply(EVENTS, count * 6, _Kind.EVENTS)
                     with m.Elif((steps_left == 0) & ~self.chip_busy & ~self.ext_out.valid):
-                        ok(8, Cat(self.timestep, run_events))
+                        ok(8, _Kind.DONE)
 
             with m.State("REPLY"):
                 with m.If(tx_drained):
