@@ -1,7 +1,68 @@
 """Board tops and bitstream builds (iCEBreaker, ULX3S) driven by the YoWASP tools.
 
-One module per board will hold its pin glue, PLL and host interface; the
-build wrapper that parses nextpnr's report lives beside them.
+:data:`BOARDS` names every board that :func:`boards.build.build` knows. An
+entry gives the amaranth-boards platform, the top that goes on it (a
+:class:`~boards.common.BoardTop`), the device's resource totals (Lattice
+datasheets), the default clock and the bitstream's file suffix.
+
+Resource totals use the build report's names: ``lut`` (4-input LUTs; on the
+iCE40 one per logic cell), ``bram`` (EBR blocks: 4 kbit ``SB_RAM40_4K`` on
+the iCE40, 18 kbit ``DP16KD`` on the ECP5), ``spram`` (256 kbit
+``SB_SPRAM256KA``), ``dsp`` (``SB_MAC16`` or ``MULT18X18D``) and ``pll``.
 """
 
-__all__ = []
+import dataclasses
+import types
+
+from amaranth_boards.icebreaker import ICEBreakerPlatform
+from amaranth_boards.ulx3s import ULX3S_12F_Platform, ULX3S_85F_Platform
+
+from .icebreaker import ICEBreakerTop
+from .ulx3s import ULX3S12FTop, ULX3S85FTop
+
+__all__ = ["Board", "BOARDS", "board"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Board:
+    """One buildable board; ``totals`` maps a resource to the device's count."""
+    name: str
+    title: str
+    platform: type
+    top: type
+    device: str
+    device_title: str
+    family: str
+    totals: types.MappingProxyType
+    default_clk_mhz: float
+    bitstream_suffix: str
+
+
+def _board(name, platform, top, family, totals, suffix):
+    device_title = {"ice40": "iCE40 " + platform.device[len("iCE40"):],
+                    "ecp5": "ECP5 " + platform.device}[family]
+    return Board(name=name, title=top.title, platform=platform, top=top,
+                 device=platform.device, device_title=device_title, family=family,
+                 totals=types.MappingProxyType(totals),
+                 default_clk_mhz=top.default_clk_mhz, bitstream_suffix=suffix)
+
+
+BOARDS = types.MappingProxyType({
+    "icebreaker": _board("icebreaker", ICEBreakerPlatform, ICEBreakerTop, "ice40",
+                         {"lut": 5280, "bram": 30, "spram": 4, "dsp": 8, "pll": 1}, ".bin"),
+    # nextpnr places the 12F on the 25F die it is cut from and never stops at 12F's limits,
+    # so the build checks these totals itself. The datasheet gives the LUTs as "12K".
+    "ulx3s-12f": _board("ulx3s-12f", ULX3S_12F_Platform, ULX3S12FTop, "ecp5",
+                        {"lut": 12000, "bram": 32, "spram": 0, "dsp": 28, "pll": 2}, ".bit"),
+    "ulx3s-85f": _board("ulx3s-85f", ULX3S_85F_Platform, ULX3S85FTop, "ecp5",
+                        {"lut": 83640, "bram": 208, "spram": 0, "dsp": 156, "pll": 4}, ".bit"),
+})
+
+
+def board(name):
+    """The :class:`Board` called ``name``, or a ``ValueError`` that lists the known ones."""
+    try:
+        return BOARDS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown board {name!r}; choose one of "
+                         f"{', '.join(sorted(BOARDS))}") from None
