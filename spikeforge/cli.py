@@ -14,6 +14,55 @@ def _demo(args):
     return 0 if summary["bit_exact"] in (None, True) else 1
 
 
+def _chip_params(args):
+    from golden_model.chip import ChipParams
+    from golden_model.params import CoreParams
+    core = CoreParams(n_neurons=args.neurons, n_axons=args.axons, n_synapses=args.synapses,
+                      max_delay=args.delay, n_profiles=args.profiles)
+    return ChipParams(rows=args.rows, cols=args.cols, core=core, n_routes=args.routes)
+
+
+def _build(args):
+    from boards.build import BuildError, build
+    params = _chip_params(args)
+    out = args.out or f"build-{args.board}"
+    try:
+        report = build(args.board, params, clk_mhz=args.clk_mhz, baud=args.baud,
+                       build_dir=out, progress=lambda line: print(line, flush=True))
+    except BuildError as e:
+        print(f"spikeforge build: error: {e}", file=sys.stderr)
+        return 1
+    print(format_report(report))
+    return 0
+
+
+def format_report(report):
+    """The build report as a few aligned lines."""
+    lines = [f"{report['board']} ({report['device']}): "
+             f"{'timing met' if report['timing_met'] else 'TIMING MISSED'}"]
+    for clock, f in report["fmax_mhz"].items():
+        target = report["fmax_constraint_mhz"].get(clock)
+        lines.append(f"  clock {clock}: {f:.1f} MHz" +
+                     (f" (target {target:.1f} MHz)" if target else ""))
+    for field in ("lut", "ff", "carry", "bram", "spram", "dsp"):
+        if field in report:
+            total = report.get("totals", {}).get(field)
+            lines.append(f"  {field:6s} {report[field]:6d}" +
+                         (f" / {total}" if total else ""))
+    lines.append(f"  bitstream {report['bitstream']} ({report['build_s']:.0f} s)")
+    return "\n".join(lines)
+
+
+def _program(args):
+    from boards.program import ProgrammerNotFoundError, program
+    try:
+        program(args.board, args.bitstream)
+    except (ProgrammerNotFoundError, FileNotFoundError, RuntimeError) as e:
+        print(f"spikeforge program: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="spikeforge",
                                      description="Spiking neural networks as verified hardware.")
@@ -31,6 +80,41 @@ def build_parser():
     demo.add_argument("--sim", choices=["verilator", "icarus"], default=None,
                       help="RTL simulator (default: $SIM or verilator)")
     demo.set_defaults(func=_demo)
+
+    build = sub.add_parser(
+        "build", help="build a bitstream and a resource/timing report for a board",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  spikeforge build --board icebreaker\n"
+               "  spikeforge build --board ulx3s-85f --rows 2 --cols 2 --neurons 256 "
+               "--clk-mhz 50\n\n"
+               "Runs yosys, nextpnr and the packer from the YoWASP wheels and writes the "
+               "bitstream and report.json to --out.")
+    build.add_argument("--board", required=True,
+                       help="icebreaker, ulx3s-85f or ulx3s-12f")
+    build.add_argument("--rows", type=int, default=1, help="mesh rows (default 1)")
+    build.add_argument("--cols", type=int, default=1, help="mesh columns (default 1)")
+    build.add_argument("--neurons", type=int, default=64, help="neurons per core (default 64)")
+    build.add_argument("--axons", type=int, default=64, help="axons per core (default 64)")
+    build.add_argument("--synapses", type=int, default=512,
+                       help="synapse entries per core (default 512)")
+    build.add_argument("--delay", type=int, default=4, help="maximum delay (default 4)")
+    build.add_argument("--profiles", type=int, default=4, help="neuron profiles (default 4)")
+    build.add_argument("--routes", type=int, default=256,
+                       help="output-table entries per core (default 256)")
+    build.add_argument("--clk-mhz", type=float, default=None,
+                       help="target clock (default: the board's)")
+    build.add_argument("--baud", type=int, default=115200, help="UART rate (default 115200)")
+    build.add_argument("--out", default=None, help="build folder (default build-BOARD)")
+    build.set_defaults(func=_build)
+
+    program = sub.add_parser(
+        "program", help="load a bitstream into a board (openFPGALoader or iceprog)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  spikeforge program --board icebreaker build-icebreaker/top.bin")
+    program.add_argument("--board", required=True, help="icebreaker, ulx3s-85f or ulx3s-12f")
+    program.add_argument("bitstream", help="the .bin (iCE40) or .bit (ECP5) file")
+    program.set_defaults(func=_program)
     return parser
 
 

@@ -47,3 +47,41 @@ def test_default_network_is_reproducible():
     a, b = default_network(128, 64, 7), default_network(128, 64, 7)
     np.testing.assert_array_equal(a.synapses.weight, b.synapses.weight)
     assert a.params.n_neurons == 128 and len(a.synapses) > 0
+
+
+def test_build_refuses_an_unknown_board(capsys):
+    assert main(["build", "--board", "arty"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == ("spikeforge build: error: unknown board 'arty'; choose one of "
+                           "icebreaker, ulx3s-12f, ulx3s-85f")
+
+
+def test_build_refuses_a_bad_size_before_any_tool_runs(capsys, tmp_path):
+    assert main(["build", "--board", "icebreaker", "--neurons", "8",
+                 "--out", str(tmp_path)]) == 2
+    assert "n_neurons must be between 16 and 4096, not 8" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_program_without_a_programmer(capsys, tmp_path, monkeypatch):
+    bitstream = tmp_path / "top.bin"
+    bitstream.write_bytes(b"\0")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("OPENFPGALOADER", raising=False)
+    monkeypatch.delenv("ICEPROG", raising=False)
+    assert main(["program", "--board", "icebreaker", str(bitstream)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("spikeforge program: error: programming the iCEBreaker needs "
+                          "openFPGALoader or iceprog, and neither was found on PATH; ")
+
+
+def test_program_a_missing_bitstream(capsys, tmp_path):
+    assert main(["program", "--board", "ulx3s-85f", str(tmp_path / "top.bit")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["build", "program"])
+def test_board_commands_have_examples(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert f"spikeforge {command} --board" in capsys.readouterr().out
