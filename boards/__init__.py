@@ -15,6 +15,9 @@ import dataclasses
 import types
 
 from amaranth_boards.icebreaker import ICEBreakerPlatform
+
+from golden_model.chip import ChipParams
+from golden_model.params import CoreParams
 from amaranth_boards.ulx3s import ULX3S_12F_Platform, ULX3S_85F_Platform
 
 from .icebreaker import ICEBreakerTop
@@ -36,26 +39,41 @@ class Board:
     totals: types.MappingProxyType
     default_clk_mhz: float
     bitstream_suffix: str
+    default_chip: ChipParams
 
 
-def _board(name, platform, top, family, totals, suffix):
+def _chip(rows, cols, n_neurons, n_axons, n_synapses, n_routes, **core):
+    return ChipParams(rows=rows, cols=cols, n_routes=n_routes, fifo_depth=2,
+                      core=CoreParams(n_neurons=n_neurons, n_axons=n_axons,
+                                      n_synapses=n_synapses, **core))
+
+
+#: The narrow core that the smallest boards hold: one delay slot, 8-bit state, 4-bit weights.
+_NARROW = dict(max_delay=1, state_bits=8, weight_bits=4, n_profiles=1, refractory_bits=1)
+
+
+def _board(name, platform, top, family, totals, suffix, default_chip):
     device_title = {"ice40": "iCE40 " + platform.device[len("iCE40"):],
                     "ecp5": "ECP5 " + platform.device}[family]
     return Board(name=name, title=top.title, platform=platform, top=top,
                  device=platform.device, device_title=device_title, family=family,
                  totals=types.MappingProxyType(totals),
-                 default_clk_mhz=top.default_clk_mhz, bitstream_suffix=suffix)
+                 default_clk_mhz=top.default_clk_mhz, bitstream_suffix=suffix,
+                 default_chip=default_chip)
 
 
 BOARDS = types.MappingProxyType({
     "icebreaker": _board("icebreaker", ICEBreakerPlatform, ICEBreakerTop, "ice40",
-                         {"lut": 5280, "bram": 30, "spram": 4, "dsp": 8, "pll": 1}, ".bin"),
+                         {"lut": 5280, "bram": 30, "spram": 4, "dsp": 8, "pll": 1}, ".bin",
+                         _chip(1, 1, 16, 16, 64, 16, **_NARROW)),
     # nextpnr places the 12F on the 25F die it is cut from and never stops at 12F's limits,
     # so the build checks these totals itself. The datasheet gives the LUTs as "12K".
     "ulx3s-12f": _board("ulx3s-12f", ULX3S_12F_Platform, ULX3S12FTop, "ecp5",
-                        {"lut": 12000, "bram": 32, "spram": 0, "dsp": 28, "pll": 2}, ".bit"),
+                        {"lut": 12000, "bram": 32, "spram": 0, "dsp": 28, "pll": 2}, ".bit",
+                        _chip(1, 1, 64, 32, 1024, 64, **_NARROW)),
     "ulx3s-85f": _board("ulx3s-85f", ULX3S_85F_Platform, ULX3S85FTop, "ecp5",
-                        {"lut": 83640, "bram": 208, "spram": 0, "dsp": 156, "pll": 4}, ".bit"),
+                        {"lut": 83640, "bram": 208, "spram": 0, "dsp": 156, "pll": 4}, ".bit",
+                        _chip(2, 2, 256, 64, 2048, 256, max_delay=2)),
 })
 
 

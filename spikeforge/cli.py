@@ -15,11 +15,16 @@ def _demo(args):
 
 
 def _chip_params(args):
-    from golden_model.chip import ChipParams
-    from golden_model.params import CoreParams
-    core = CoreParams(n_neurons=args.neurons, n_axons=args.axons, n_synapses=args.synapses,
-                      max_delay=args.delay, n_profiles=args.profiles)
-    return ChipParams(rows=args.rows, cols=args.cols, core=core, n_routes=args.routes)
+    """The board's default chip, with the sizes given on the command line."""
+    import dataclasses
+    from boards import board
+    base = board(args.board).default_chip
+    given = lambda **kw: {k: v for k, v in kw.items() if v is not None}
+    core = dataclasses.replace(base.core, **given(
+        n_neurons=args.neurons, n_axons=args.axons, n_synapses=args.synapses,
+        max_delay=args.delay, n_profiles=args.profiles))
+    return dataclasses.replace(base, core=core, **given(rows=args.rows, cols=args.cols,
+                                                        n_routes=args.routes))
 
 
 def _build(args):
@@ -89,19 +94,18 @@ def build_parser():
                "  spikeforge build --board ulx3s-85f --rows 2 --cols 2 --neurons 256 "
                "--clk-mhz 50\n\n"
                "Runs yosys, nextpnr and the packer from the YoWASP wheels and writes the "
-               "bitstream and report.json to --out.")
+               "bitstream and report.json to --out. Sizes not given are the board's "
+               "default chip, one that fits it.")
     build.add_argument("--board", required=True,
                        help="icebreaker, ulx3s-85f or ulx3s-12f")
-    build.add_argument("--rows", type=int, default=1, help="mesh rows (default 1)")
-    build.add_argument("--cols", type=int, default=1, help="mesh columns (default 1)")
-    build.add_argument("--neurons", type=int, default=64, help="neurons per core (default 64)")
-    build.add_argument("--axons", type=int, default=64, help="axons per core (default 64)")
-    build.add_argument("--synapses", type=int, default=512,
-                       help="synapse entries per core (default 512)")
-    build.add_argument("--delay", type=int, default=4, help="maximum delay (default 4)")
-    build.add_argument("--profiles", type=int, default=4, help="neuron profiles (default 4)")
-    build.add_argument("--routes", type=int, default=256,
-                       help="output-table entries per core (default 256)")
+    build.add_argument("--rows", type=int, help="mesh rows")
+    build.add_argument("--cols", type=int, help="mesh columns")
+    build.add_argument("--neurons", type=int, help="neurons per core")
+    build.add_argument("--axons", type=int, help="axons per core")
+    build.add_argument("--synapses", type=int, help="synapse entries per core")
+    build.add_argument("--delay", type=int, help="maximum delay")
+    build.add_argument("--profiles", type=int, help="neuron profiles per core")
+    build.add_argument("--routes", type=int, help="output-table entries per core")
     build.add_argument("--clk-mhz", type=float, default=None,
                        help="target clock (default: the board's)")
     build.add_argument("--baud", type=int, default=115200, help="UART rate (default 115200)")

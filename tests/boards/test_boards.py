@@ -44,6 +44,11 @@ TINY = ChipParams(rows=1, cols=1, n_routes=16, fifo_depth=2,
 
 # ---- tier 1: the registry --------------------------------------------------------------------
 
+
+def test_icebreaker_default_chip_is_the_one_built_here():
+    # The CI build of TINY is what shows that `spikeforge build --board icebreaker` fits.
+    assert board("icebreaker").default_chip == TINY
+
 def test_unknown_board():
     with pytest.raises(ValueError, match=r"^unknown board 'foo'; choose one of icebreaker, "
                                          r"ulx3s-12f, ulx3s-85f$"):

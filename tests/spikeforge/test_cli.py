@@ -85,3 +85,15 @@ def test_board_commands_have_examples(command, capsys):
     with pytest.raises(SystemExit):
         main([command, "--help"])
     assert f"spikeforge {command} --board" in capsys.readouterr().out
+
+
+def test_build_sizes_default_to_the_boards_chip():
+    from boards import board
+    from spikeforge.cli import _chip_params, build_parser
+    args = build_parser().parse_args(["build", "--board", "ulx3s-85f", "--neurons", "128",
+                                      "--cols", "3"])
+    params = _chip_params(args)
+    default = board("ulx3s-85f").default_chip
+    assert (params.rows, params.cols, params.core.n_neurons) == (default.rows, 3, 128)
+    assert params.core.n_synapses == default.core.n_synapses
+    assert params.n_routes == default.n_routes
