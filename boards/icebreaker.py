@@ -103,6 +103,7 @@ class ICEBreakerTop(BoardTop):
     """:class:`~boards.common.BoardTop` for the iCEBreaker."""
 
     title = "iCEBreaker"
+    synapse_ram = "spram"          # the UP5K's four SPRAMs hold the synapse tables
     input_mhz = 12.0
     default_clk_mhz = 12.0
     activity_leds = (("led", 1), ("led", 2), ("led", 3), ("led", 0))

@@ -81,10 +81,11 @@ class Chip(wiring.Component):
     ``config``, ``debug``, ``busy``, ``timestep``.
     """
 
-    def __init__(self, params):
+    def __init__(self, params, *, synapse_ram="dual"):
         if not isinstance(params, ChipParams):
             raise TypeError(f"params must be a ChipParams, not {params!r}")
         self.params = params
+        self.synapse_ram = synapse_ram
         super().__init__({
             "ext_in": In(stream.Signature(packet_layout(params))),
             "ext_out": Out(stream.Signature(host_event_layout(params))),
@@ -103,7 +104,8 @@ class Chip(wiring.Component):
         cores, tables, routers = [], [], []
         for k in range(C):
             x, y = p.core_xy(k)
-            core = LIFCore(p.core, spike_fifo_depth=p.core.n_neurons + UPDATE_STAGES + 1)
+            core = LIFCore(p.core, spike_fifo_depth=p.core.n_neurons + UPDATE_STAGES + 1,
+                           synapse_ram=self.synapse_ram)
             table = OutputTable(p, core_index=k)
             router = Router(p, x, y)
             m.submodules[f"core_{x}_{y}"] = core

@@ -46,6 +46,7 @@ and the learning phase runs after the update, before the step ends.
 """
 
 import enum
+from types import SimpleNamespace
 
 from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, fifo, memory, stream, wiring
@@ -53,6 +54,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden_model.params import CoreParams, Rule, check_int
 from . import fixedpoint as fxp
+from .synapse_ram import SinglePortSynapses, check_spram_word
 from .learning import (LEARN_BASE, LearnKind, LearnParam, clamp, learning_writes, lfsr_next,
                        round_shift, rule_registers, trace_decay)
 
@@ -160,11 +162,21 @@ class LIFCore(wiring.Component):
         Number of completed steps.
     """
 
-    def __init__(self, params, *, memory_budget_bits=None, spike_fifo_depth=FIFO_DEPTH):
+    def __init__(self, params, *, memory_budget_bits=None, spike_fifo_depth=FIFO_DEPTH,
+                 synapse_ram="dual"):
         try:
             if not isinstance(params, CoreParams):
                 raise TypeError(f"params must be a CoreParams, not {params!r}")
             self.params = p = params
+            if synapse_ram not in ("dual", "spram"):
+                raise ValueError(f"synapse_ram must be 'dual' or 'spram', not {synapse_ram!r}")
+            if synapse_ram == "spram" and p.learning is not None and \
+                    p.learning.rule is not Rule.NONE:
+                raise ValueError("synapse_ram = 'spram' has one port, and a learning engine "
+                                 "writes synapses while it reads them; use 'dual'")
+            if synapse_ram == "spram":
+                check_spram_word(p.neuron_bits + p.delay_bits, p.weight_bits)
+            self.synapse_ram = synapse_ram
             self.spike_fifo_depth = check_int("spike_fifo_depth", spike_fifo_depth,
                                               UPDATE_STAGES + 1, 8192)
             self._check_fits(memory_budget_bits)
@@ -251,9 +263,11 @@ class LIFCore(wiring.Component):
         w_start = p.synapse_bits
         axon_start = mem("axon_start", unsigned(w_start), p.n_axons)
         axon_count = mem("axon_count", unsigned(p.count_bits), p.n_axons)
-        syn_target = mem("syn_target", unsigned(NB + DB + learns), p.n_synapses)
         weight_shape = signed(p.weight_bits) if p.weight_signed else unsigned(p.weight_bits)
-        syn_weight = mem("syn_weight", weight_shape, p.n_synapses)
+        single_port = self.synapse_ram == "spram"
+        if not single_port:
+            syn_target = mem("syn_target", unsigned(NB + DB + learns), p.n_synapses)
+            syn_weight = mem("syn_weight", weight_shape, p.n_synapses)
         neuron_profile = mem("neuron_profile", unsigned(PB), p.n_neurons)
         mem_u = mem("mem_u", signed(S), p.n_neurons)
         mem_v = mem("mem_v", signed(S), p.n_neurons)
@@ -271,15 +285,28 @@ class LIFCore(wiring.Component):
 
         wr = {}
         for region, mm in ((Region.AXON_START, axon_start), (Region.AXON_COUNT, axon_count),
-                           (Region.SYN_TARGET, syn_target), (Region.SYN_WEIGHT, syn_weight),
                            (Region.NEURON_PROFILE, neuron_profile), (Region.U, mem_u),
                            (Region.V, mem_v), (Region.REFRACTORY, mem_ref), (Region.ACC, acc)):
             wr[region] = mm.write_port()
         prof_wr = {f: mm.write_port() for f, mm in prof.items()}
         rd_start = axon_start.read_port()
         rd_count = axon_count.read_port()
-        rd_target = syn_target.read_port()
-        rd_weight = syn_weight.read_port()
+        if single_port:
+            # Port-shaped views of the packed single-port table, so the pipeline below reads
+            # the same either way.
+            m.submodules.synapses = syn = SinglePortSynapses(NB + DB, weight_shape,
+                                                             p.n_synapses, spram=True)
+            rd_target = SimpleNamespace(addr=syn.addr, data=syn.target)
+            rd_weight = SimpleNamespace(addr=syn.addr, data=syn.weight)
+            wr[Region.SYN_TARGET] = SimpleNamespace(addr=syn.w_addr, data=syn.w_target,
+                                                    en=syn.w_target_en)
+            wr[Region.SYN_WEIGHT] = SimpleNamespace(addr=syn.w_addr, data=syn.w_weight,
+                                                    en=syn.w_weight_en)
+        else:
+            wr[Region.SYN_TARGET] = syn_target.write_port()
+            wr[Region.SYN_WEIGHT] = syn_weight.write_port()
+            rd_target = syn_target.read_port()
+            rd_weight = syn_weight.read_port()
         rd_pidx = neuron_profile.read_port()
         rd_u, rd_v, rd_ref = mem_u.read_port(), mem_v.read_port(), mem_ref.read_port()
         # Transparent: a delivery read in the same cycle as the write of the previous SOP
@@ -382,10 +409,9 @@ class LIFCore(wiring.Component):
 
         issue = Signal()
         m.d.comb += issue.eq(g_rem != 0)
-        m.d.comb += [
-            rd_target.addr.eq(Mux(dbg_go, dbg.req.payload.addr, g_addr)),
-            rd_weight.addr.eq(rd_target.addr),
-        ]
+        m.d.comb += rd_target.addr.eq(Mux(dbg_go, dbg.req.payload.addr, g_addr))
+        if not single_port:
+            m.d.comb += rd_weight.addr.eq(rd_target.addr)
         with m.If(g_load):
             m.d.sync += [g_addr.eq(rd_start.data), g_rem.eq(rd_count.data)]
         with m.Elif(issue):

@@ -31,6 +31,8 @@ class HostTop(wiring.Component):
         UART rate (default 115200); it must be reachable from ``clk_hz`` within 2%.
     max_payload : int
         The host interface's receive buffer (default 512 bytes).
+    synapse_ram : str
+        ``"dual"`` or ``"spram"``, for every core (see :class:`~rtl.lif_core.LIFCore`).
 
     Ports
     -----
@@ -47,7 +49,8 @@ class HostTop(wiring.Component):
     tx: Out(1, init=1)
     activity: Out(4)
 
-    def __init__(self, chip_params, *, clk_hz, baud=115200, max_payload=512):
+    def __init__(self, chip_params, *, clk_hz, baud=115200, max_payload=512,
+                 synapse_ram="dual"):
         try:
             if not isinstance(chip_params, ChipParams):
                 raise TypeError(f"chip_params must be a ChipParams, not {chip_params!r}")
@@ -58,6 +61,7 @@ class HostTop(wiring.Component):
         self.chip_params = chip_params
         self.clk_hz, self.baud = clk_hz, baud
         self.max_payload = max_payload
+        self.synapse_ram = synapse_ram
         super().__init__()
 
     def elaborate(self, platform):
@@ -66,7 +70,8 @@ class HostTop(wiring.Component):
         m.submodules.uart_tx = tx = UARTTx(self.divisor)
         m.submodules.host = host = HostInterface(self.chip_params, max_payload=self.max_payload)
         chip_reset = Signal()
-        m.submodules.chip = chip = ResetInserter(chip_reset)(Chip(self.chip_params))
+        m.submodules.chip = chip = ResetInserter(chip_reset)(
+            Chip(self.chip_params, synapse_ram=self.synapse_ram))
 
         m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx),
                      host.line_errors.eq(rx.frame_errors), host.line_overruns.eq(rx.overruns),

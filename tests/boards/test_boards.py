@@ -281,6 +281,10 @@ def test_top_elaborates(name, clk_mhz, primitive):
             assert getattr(value, "value", value) == settings[key], key
         assert top.clk_hz == round(settings["out_mhz"] * 1e6)
 
+    # The iCEBreaker keeps its synapse tables in the UP5K's SPRAM.
+    sprams = [f for f in fragments if isinstance(f, Instance) and f.type == "SB_SPRAM256KA"]
+    assert len(sprams) == (1 if info.family == "ice40" else 0)
+
     requested = set(platform._requested)
     assert {(platform.default_clk, 0), ("uart", 0)} <= requested
     assert {spec for spec in info.top.activity_leds if spec} <= requested
@@ -451,6 +455,7 @@ def test_build_report(built):
     for field in ("lut", "ff", "carry", "bram", "io"):
         assert report[field] > 0, field
     assert report["totals"]["lut"] == info.totals["lut"]
+    assert report["spram"] == (1 if info.family == "ice40" else 0)
     assert report["nextpnr_utilisation"][{"ice40": "ICESTORM_PLL",
                                           "ecp5": "EHXPLLL"}[info.family]]["used"] == 1
     bitstream = build_dir / f"top{info.bitstream_suffix}"

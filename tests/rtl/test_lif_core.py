@@ -125,3 +125,66 @@ def test_largest_core_elaborates():
     """4096 neurons with 16 delay slots fill the 16-bit accumulator address space exactly."""
     params = CoreParams(n_neurons=4096, n_axons=4096, n_synapses=65536, max_delay=16)
     Fragment.get(LIFCore(params), None)
+
+
+# ---- single-port synapse table (the iCE40 UltraPlus SPRAM layout) -----------------------------
+
+@pytest.mark.parametrize("seed", range(3))
+def test_single_port_synapse_table_matches_golden(seed):
+    """Target and weight packed in one single-port word: same spikes and state as the spec."""
+    rng = np.random.default_rng([70, seed])
+    params = CoreParams(n_neurons=16, n_axons=8, n_synapses=64, max_delay=int(rng.integers(1, 5)),
+                        state_bits=int(rng.choice([8, 16])), weight_bits=int(rng.integers(1, 9)),
+                        weight_signed=bool(rng.integers(0, 2)), refractory_bits=3)
+    image = random_image(rng, params)
+    steps = random_inputs(rng, params.n_axons, 25, rate=0.4, burst_every=5)
+    result = CoreBench(LIFCore(params, synapse_ram="spram"), stall=0.3, seed=seed).run(image, steps)
+    assert_matches_golden(image, steps, result)
+
+
+def test_single_port_synapse_fields_read_back():
+    """Each field is written alone and read back whole: the nibble enables keep the other."""
+    params = CoreParams(n_neurons=16, n_axons=4, n_synapses=8, max_delay=4, weight_bits=7)
+    syn = SynapseTable.from_synapses(4, [(a, (5 * a + k) % 16, -60 + 17 * a + k, 1 + (a + k) % 4)
+                                         for a in range(4) for k in range(2)])
+    image = CoreImage(params, [LIFProfile()], 0, syn)
+    reads = {}
+    dut = LIFCore(params, synapse_ram="spram")
+    bench = CoreBench(dut)
+
+    async def read_all(ctx):
+        await bench.load(ctx, image)
+        for region in (Region.SYN_TARGET, Region.SYN_WEIGHT):
+            reads[region] = [await bench.debug_read(ctx, region, e) for e in range(len(syn))]
+
+    from amaranth.sim import Simulator
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(read_all)
+    sim.run()
+    for e in range(len(syn)):
+        assert reads[Region.SYN_TARGET][e] == syn.target[e] | (syn.delay[e] - 1) << 16
+        assert signed_value(reads[Region.SYN_WEIGHT][e], 32) == syn.weight[e]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"synapse_ram": "ebr"}, r"^synapse_ram must be 'dual' or 'spram', not 'ebr'$"),
+    ({"params": CoreParams(n_neurons=4096, n_axons=8, n_synapses=64, max_delay=8),
+      "synapse_ram": "spram"},
+     r"^a synapse entry needs 8 weight bits and 15 target and delay bits, 24 bits in whole "
+     r"nibbles; an SPRAM word holds 16$"),
+])
+def test_single_port_arguments(kwargs, message):
+    args = {"params": CoreParams(n_neurons=16, n_axons=8, n_synapses=64)} | kwargs
+    with pytest.raises(ValueError, match=message):
+        LIFCore(args.pop("params"), **args)
+
+
+def test_single_port_refuses_a_learning_engine():
+    from golden_model.params import LearningSpec, Rule
+    params = CoreParams(n_neurons=16, n_axons=8, n_synapses=64,
+                        learning=LearningSpec(Rule.STDP))
+    with pytest.raises(ValueError, match=r"^synapse_ram = 'spram' has one port, and a learning "
+                                         r"engine writes synapses while it reads them; use "
+                                         r"'dual'$"):
+        LIFCore(params, synapse_ram="spram")
