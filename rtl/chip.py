@@ -101,24 +101,28 @@ class Chip(wiring.Component):
         p = self.params
         C = p.n_cores
         keyed_mode = p.key_entries > 0
+        # A one-core chip in XY mode has nowhere to route to: its own packets and the host's
+        # go straight into the core, and the router (a fifth of a small FPGA) is left out.
+        single = C == 1 and not keyed_mode
         cores, tables, routers = [], [], []
         for k in range(C):
             x, y = p.core_xy(k)
             core = LIFCore(p.core, spike_fifo_depth=p.core.n_neurons + UPDATE_STAGES + 1,
                            synapse_ram=self.synapse_ram)
             table = OutputTable(p, core_index=k)
-            router = Router(p, x, y)
             m.submodules[f"core_{x}_{y}"] = core
             m.submodules[f"table_{x}_{y}"] = table
-            m.submodules[f"router_{x}_{y}"] = router
             wiring.connect(m, core.spike_out, table.spike_in)
-            wiring.connect(m, table.packet_out, router.in_l)
-            m.d.comb += [core.axon_in.valid.eq(router.out_l.valid),
-                         core.axon_in.payload.axon.eq(router.out_l.payload.axon),
-                         router.out_l.ready.eq(core.axon_in.ready)]
+            if not single:
+                router = Router(p, x, y)
+                m.submodules[f"router_{x}_{y}"] = router
+                wiring.connect(m, table.packet_out, router.in_l)
+                m.d.comb += [core.axon_in.valid.eq(router.out_l.valid),
+                             core.axon_in.payload.axon.eq(router.out_l.payload.axon),
+                             router.out_l.ready.eq(core.axon_in.ready)]
+                routers.append(router)
             cores.append(core)
             tables.append(table)
-            routers.append(router)
 
         def at(x, y):
             return routers[p.core_index(x, y)] if 0 <= x < p.cols and 0 <= y < p.rows else None
@@ -142,7 +146,7 @@ class Chip(wiring.Component):
         m.d.comb += self.timestep.eq(timestep)
         cores_busy = Cat(c.busy for c in cores).any()
         tables_busy = Cat(t.busy for t in tables).any()
-        mesh_busy = ~Cat(r.empty for r in routers).all()
+        mesh_busy = tables[0].packet_out.valid if single else ~Cat(r.empty for r in routers).all()
         merger_busy = self.ext_out.valid
         drained = Signal()
         m.d.comb += drained.eq(~cores_busy & ~tables_busy & ~mesh_busy & ~merger_busy)
@@ -152,13 +156,26 @@ class Chip(wiring.Component):
         m.d.comb += counters[ChipCounter.TIMESTEP].eq(timestep)
         m.d.comb += counters[ChipCounter.PACKETS].eq(sum(t.packets for t in tables))
         m.d.comb += counters[ChipCounter.UNROUTED].eq(
-            sum(r.unrouted + r.undelivered for r in routers))
+            sum(r.unrouted + r.undelivered for r in routers) if routers else 0)
         host_events = Signal(32)
         m.d.comb += counters[ChipCounter.HOST_EVENTS].eq(
             sum(t.host_events for t in tables) + host_events)
 
         # ---- external input -----------------------------------------------------------
-        ingress = routers[0].in_w
+        if single:
+            # The table's packets first; host packets only come between steps anyway.
+            ingress = stream.Signature(packet_layout(p)).create()
+            local, core_in = tables[0].packet_out, cores[0].axon_in
+            routed_single = Signal(32)
+            m.d.comb += [core_in.valid.eq(local.valid | ingress.valid),
+                         core_in.payload.axon.eq(Mux(local.valid, local.payload.axon,
+                                                     ingress.payload.axon)),
+                         local.ready.eq(core_in.ready),
+                         ingress.ready.eq(core_in.ready & ~local.valid)]
+            with m.If(core_in.valid & core_in.ready):
+                m.d.sync += routed_single.eq(routed_single + 1)
+        else:
+            ingress = routers[0].in_w
         pkt = self.ext_in.payload
         in_range = (pkt.x < p.cols) & (pkt.y < p.rows) & (pkt.axon < p.core.n_axons)
         m.d.comb += [ingress.payload.eq(pkt),
@@ -169,7 +186,7 @@ class Chip(wiring.Component):
                 counters[ChipCounter.BAD_PACKETS] + 1)
 
         # ---- output merger ------------------------------------------------------------
-        exit_w = routers[0].out_w
+        exit_w = routers[0].out_w if keyed_mode else None
         m.submodules.merger = merger = RoundRobin(C + keyed_mode)
         out = self.ext_out
         out_free = ~out.valid | out.ready
@@ -252,6 +269,9 @@ class Chip(wiring.Component):
                 for k, r in enumerate(routers):
                     with m.Case(ChipCounter.ROUTED + k):
                         m.d.sync += local_value.eq(r.routed)
+                if single:
+                    with m.Case(ChipCounter.ROUTED):
+                        m.d.sync += local_value.eq(routed_single)
                 with m.Default():
                     m.d.sync += local_value.eq(0)
         with m.Switch(dbg_sel):
