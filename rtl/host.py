@@ -22,7 +22,8 @@ from amaranth.lib.wiring import In, Out
 from golden_model.chip import ChipParams
 from golden_model.protocol import (ERROR, ESC, ESC_XOR, EVENTS, FLAG, MAGIC, REPLY, STATUS_FIELDS,
                                    VERSION, Error, Op, params_id)
-from .chip import CHIP_REGION, ChipCounter, ChipDebugSignature, chip_config_layout
+from .chip import (CHIP_REGION, ChipCounter, ChipDebugSignature, chip_config_layout,
+                   chip_debug_layout)
 from .learning import LEARN_BASE, LearnKind, LearnParam, learn_addr, trace_memories
 from .lif_core import Counter, LIFCore, Region
 from .output_table import OutRegion
@@ -177,6 +178,9 @@ class HostInterface(wiring.Component):
         rx_op = Signal(8)            # the executor's copies, free of the next frame
         rx_seq = Signal(8)
         rx_len = Signal(16)
+        # Length checks, registered when a frame is taken, keep them off the dispatch path.
+        len_0, len_4, len_6, len_x4, len_x8 = (Signal(name=f"len_{n}")
+                                               for n in ("0", "4", "6", "x4", "x8"))
         buffer_busy = Signal()
         rx_crc = Signal(16, init=0xFFFF)
         crc_lo = Signal(8)
@@ -193,6 +197,12 @@ class HostInterface(wiring.Component):
             s = Signal(width)
             m.d.comb += s.eq(value)
             return s
+
+        activity = Signal(4)
+        # The chip's `busy` ends a long path through the chip (it covers `tick`); a cycle
+        # late is soon enough, since once the last tick is in nothing can restart it.
+        chip_busy = Signal()
+        m.d.sync += chip_busy.eq(self.chip_busy)
 
         def bump(counter):
             return counter.eq(Mux(counter == 0xFFFF, counter, counter + 1))
@@ -271,6 +281,24 @@ class HostInterface(wiring.Component):
         entry = Signal(48)
         header = Cat(tx_op, tx_seq, tx_len)
         dbg = self.debug
+        # Two-entry buffers between the executor and the chip: valid, payload and ready are
+        # all registered on both sides, so no path runs from one FSM through the other.
+        # A command is answered only once they are empty, so nothing overtakes it.
+        cfg_o = stream.Signature(chip_config_layout(p)).create()
+        ext_o = stream.Signature(packet_layout(p)).create()
+        dbg_req = stream.Signature(chip_debug_layout(p)).create()
+        stages_empty = Signal()
+        levels = []
+        for name, inner, outer in (("cfg", cfg_o, self.config), ("ext", ext_o, self.ext_in),
+                                   ("dbg", dbg_req, dbg.req)):
+            width = len(inner.payload.as_value())
+            m.submodules[f"{name}_buf"] = buf_s = fifo.SyncFIFOBuffered(width=width, depth=2)
+            m.d.comb += [buf_s.w_data.eq(inner.payload.as_value()), buf_s.w_en.eq(inner.valid),
+                         inner.ready.eq(buf_s.w_rdy),
+                         outer.payload.eq(buf_s.r_data), outer.valid.eq(buf_s.r_rdy),
+                         buf_s.r_en.eq(outer.ready)]
+            levels.append(buf_s.level == 0)
+        m.d.comb += stages_empty.eq(Cat(*levels).all())
         with m.FSM(name="txgen"):
             with m.State("IDLE"):
                 m.d.comb += tx_idle.eq(1)
@@ -307,8 +335,8 @@ class HostInterface(wiring.Component):
                     with m.If(k == tx_len[:5] - 1):
                         m.next = "IDLE"
             with m.State("READ_REQ"):
-                m.d.comb += dbg.req.valid.eq(1)
-                with m.If(dbg.req.ready):
+                m.d.comb += dbg_req.valid.eq(1)
+                with m.If(dbg_req.ready):
                     m.next = "READ_WAIT"
             with m.State("READ_WAIT"):
                 m.d.comb += dbg.resp.ready.eq(1)
@@ -404,7 +432,7 @@ class HostInterface(wiring.Component):
         def error(code, index=0, value=0):
             start_reply(ERROR, 8, _Kind.ERROR)
             m.d.sync += [err_code.eq(code), err_index.eq(index), err_value.eq(value)]
-            m.d.comb += self.activity[3].eq(1)
+            m.d.comb += activity[3].eq(1)
             m.next = "REPLY"
 
         def ok(length=0, kind=_Kind.STATUS):
@@ -412,7 +440,7 @@ class HostInterface(wiring.Component):
             m.next = "REPLY"
 
         status_values = {
-            "magic": MAGIC, "version": VERSION, "flags": Cat(loaded, self.chip_busy),
+            "magic": MAGIC, "version": VERSION, "flags": Cat(loaded, chip_busy),
             "timestep": self.timestep, "params_id": params_id(p), "rows": p.rows,
             "cols": p.cols, "n_neurons": p.core.n_neurons, "n_axons": p.core.n_axons,
             "max_payload": P, "writes": writes, "load_crc": load_crc,
@@ -447,25 +475,27 @@ class HostInterface(wiring.Component):
         addr_ok = Signal()
         m.d.comb += addr_ok.eq(known & (c_core < p.n_cores) & (c_region < 16) &
                                (c_addr >= lo) & (c_end <= hi))
-        write_ok = read_ok = addr_ok
         s_x, s_y, s_axon = rec[0:8], rec[8:16], rec[16:32]
         spike_ok = (s_x < p.cols) & (s_y < p.rows) & (s_axon < p.core.n_axons)
 
         # Payloads are driven all the time; only `valid` depends on the state.
-        cfg = self.config.payload
+        cfg = cfg_o.payload
         m.d.comb += [cfg.core.eq(w_core), cfg.region.eq(w_region), cfg.addr.eq(w_addr),
                      cfg.data.eq(w_data),
-                     self.ext_in.payload.x.eq(s_x), self.ext_in.payload.y.eq(s_y),
-                     self.ext_in.payload.axon.eq(s_axon),
-                     dbg.req.payload.core.eq(read_core), dbg.req.payload.region.eq(read_region),
-                     dbg.req.payload.addr.eq(read_addr)]
+                     ext_o.payload.x.eq(s_x), ext_o.payload.y.eq(s_y),
+                     ext_o.payload.axon.eq(s_axon),
+                     dbg_req.payload.core.eq(read_core), dbg_req.payload.region.eq(read_region),
+                     dbg_req.payload.addr.eq(read_addr)]
 
         with m.FSM(name="exec"):
             with m.State("IDLE"):
                 with m.If(frame_done):
-                    m.d.comb += self.activity[0].eq(1)
+                    m.d.comb += activity[0].eq(1)
                     m.d.sync += [i.eq(0), j.eq(0), rd_ptr.eq(0), applying.eq(0),
                                  rx_op.eq(in_op), rx_seq.eq(in_seq), rx_len.eq(in_len),
+                                 len_0.eq(in_len == 0), len_4.eq(in_len == 4),
+                                 len_6.eq(in_len == 6), len_x4.eq(in_len[:2] == 0),
+                                 len_x8.eq(in_len[:3] == 0),
                                  frame_done.eq(0)]
                     m.next = "DISPATCH"
             with m.State("DISPATCH"):
@@ -477,12 +507,12 @@ class HostInterface(wiring.Component):
                 with m.Else():
                     with m.Switch(rx_op):
                         with m.Case(Op.STATUS):
-                            with m.If(rx_len != 0):
+                            with m.If(~len_0):
                                 error(Error.BAD_LENGTH, value=rx_len)
                             with m.Else():
                                 ok(status_bytes, _Kind.STATUS)
                         with m.Case(Op.RESET):
-                            with m.If(rx_len != 0):
+                            with m.If(~len_0):
                                 error(Error.BAD_LENGTH, value=rx_len)
                             with m.Else():
                                 m.d.comb += self.chip_reset.eq(1)
@@ -490,30 +520,30 @@ class HostInterface(wiring.Component):
                                              load_crc.eq(0xFFFF), last_seq.eq(rx_seq)]
                                 ok()
                         with m.Case(Op.WRITE):
-                            with m.If((rx_len == 0) | (rx_len[:3] != 0)):
+                            with m.If(len_0 | ~len_x8):
                                 error(Error.BAD_LENGTH, value=rx_len)
                             with m.Else():
                                 m.d.sync += [size.eq(8), n_rec.eq(rx_len[3:])]
                                 m.next = "LOAD"
                         with m.Case(Op.READ):
-                            with m.If(rx_len != 6):
+                            with m.If(~len_6):
                                 error(Error.BAD_LENGTH, value=rx_len)
                             with m.Else():
                                 m.d.sync += [size.eq(6), n_rec.eq(1)]
                                 m.next = "LOAD"
                         with m.Case(Op.SPIKES):
-                            with m.If(rx_len[:2] != 0):
+                            with m.If(~len_x4):
                                 error(Error.BAD_LENGTH, value=rx_len)
                             with m.Elif(~loaded):
                                 error(Error.NOT_LOADED)
-                            with m.Elif(rx_len == 0):
+                            with m.Elif(len_0):
                                 m.d.sync += last_seq.eq(rx_seq)
                                 ok()
                             with m.Else():
                                 m.d.sync += [size.eq(4), n_rec.eq(rx_len[2:])]
                                 m.next = "LOAD"
                         with m.Case(Op.RUN):
-                            with m.If(rx_len != 4):
+                            with m.If(~len_4):
                                 error(Error.BAD_LENGTH, value=rx_len)
                             with m.Elif(~loaded):
                                 error(Error.NOT_LOADED)
@@ -521,7 +551,7 @@ class HostInterface(wiring.Component):
                                 m.d.sync += [size.eq(4), n_rec.eq(1)]
                                 m.next = "LOAD"
                         with m.Case(Op.COMMIT):
-                            with m.If(rx_len != 6):
+                            with m.If(~len_6):
                                 error(Error.BAD_LENGTH, value=rx_len)
                             with m.Else():
                                 m.d.sync += [size.eq(6), n_rec.eq(1)]
@@ -543,14 +573,25 @@ class HostInterface(wiring.Component):
                         m.d.sync += load_crc.eq(crc16_update(load_crc, buf_r.data))
                 with m.If(j == size):
                     m.d.sync += j.eq(0)
-                    m.next = "RECORD"
+                    m.next = "CHECK"
 
-            last_rec = i + 1 == n_rec
+            # The record's checks, registered: they are the longest logic here.
+            rec_ok = Signal()
+            count_bad = Signal()
+            commit_ok = Signal()
+            last_rec = Signal()
+            with m.State("CHECK"):
+                m.d.comb += buffer_busy.eq(1)
+                m.d.sync += [rec_ok.eq(Mux(is_write | (rx_op == Op.READ), addr_ok, spike_ok)),
+                             count_bad.eq((r_count == 0) | (r_count > max_read)),
+                             commit_ok.eq((rec[0:32] == writes) & (rec[32:48] == load_crc)),
+                             last_rec.eq(i + 1 == n_rec)]
+                m.next = "RECORD"
+
             with m.State("RECORD"):
                 m.d.comb += buffer_busy.eq(1)
                 with m.Switch(rx_op):
                     with m.Case(Op.WRITE, Op.SPIKES):
-                        rec_ok = Mux(rx_op == Op.WRITE, write_ok, spike_ok)
                         with m.If(applying):
                             m.next = "PUSH"
                         with m.Elif(~rec_ok & (rx_op == Op.WRITE)):
@@ -564,9 +605,9 @@ class HostInterface(wiring.Component):
                             m.d.sync += i.eq(i + 1)
                             m.next = "LOAD"
                     with m.Case(Op.READ):
-                        with m.If((r_count == 0) | (r_count > max_read)):
+                        with m.If(count_bad):
                             error(Error.BAD_LENGTH, value=r_count)
-                        with m.Elif(~read_ok):
+                        with m.Elif(~rec_ok):
                             error(Error.BAD_ADDRESS, value=rec[0:32])
                         with m.Else():
                             m.d.sync += [read_core.eq(w_core), read_region.eq(w_region),
@@ -578,8 +619,7 @@ class HostInterface(wiring.Component):
                                      last_seq.eq(rx_seq)]
                         m.next = "RUN"
                     with m.Case(Op.COMMIT):
-                        c_writes, c_crc = rec[0:32], rec[32:48]
-                        with m.If((c_writes == writes) & (c_crc == load_crc)):
+                        with m.If(commit_ok):
                             m.d.sync += [loaded.eq(1), last_seq.eq(rx_seq)]
                             ok()
                         with m.Else():
@@ -587,15 +627,19 @@ class HostInterface(wiring.Component):
 
             with m.State("PUSH"):
                 m.d.comb += buffer_busy.eq(1)
-                m.d.comb += [self.config.valid.eq(is_write), self.ext_in.valid.eq(~is_write)]
-                with m.If(Mux(is_write, self.config.ready, self.ext_in.ready)):
+                m.d.comb += [cfg_o.valid.eq(is_write), ext_o.valid.eq(~is_write)]
+                with m.If(Mux(is_write, cfg_o.ready, ext_o.ready)):
                     m.d.sync += i.eq(i + 1)
                     m.next = "LOAD"
                     with m.If(last_rec):
                         m.d.sync += last_seq.eq(rx_seq)
                         with m.If(is_write):
                             m.d.sync += [writes.eq(writes + n_rec), loaded.eq(0)]
-                        ok()
+                        m.next = "FLUSH"
+
+            with m.State("FLUSH"):
+                with m.If(stages_empty):
+                    ok()
 
             with m.State("RUN"):
                 m.d.comb += self.tick.valid.eq(steps_left != 0)
@@ -607,12 +651,14 @@ class HostInterface(wiring.Component):
                         count = Mux(level > MAX_EVENTS_PER_FRAME, MAX_EVENTS_PER_FRAME, level)
                         m.d.sync += [ev_count.eq(count), run_events.eq(run_events + count)]
                         start_reply(EVENTS, count * 6, _Kind.EVENTS)
-                    with m.Elif((steps_left == 0) & ~self.chip_busy & ~self.ext_out.valid):
+                    with m.Elif((steps_left == 0) & ~chip_busy & ~self.ext_out.valid):
                         ok(8, _Kind.DONE)
 
             with m.State("REPLY"):
                 with m.If(tx_drained):
                     m.next = "IDLE"
 
-        m.d.comb += [self.activity[1].eq(tx.valid), self.activity[2].eq(self.chip_busy)]
+        m.d.comb += [activity[1].eq(tx.valid), activity[2].eq(chip_busy)]
+        # Registered: the LEDs need no speed, and the chip's `busy` is a long path.
+        m.d.sync += self.activity.eq(activity)
         return m
