@@ -144,12 +144,15 @@ def host_throughput(*, n=32, steps=8, clk_hz=12_000_000, baud=115200, log=print)
     }
 
 
-def run(boards=None, *, log=print):
+def run(boards=None, *, max_cores=None, log=print):
     out = {}
     for name, candidates in CANDIDATES.items():
         if boards and name not in boards:
             continue
+        if max_cores is not None:
+            candidates = [c for c in candidates if c[1].n_cores <= max_cores]
         out[name] = largest_fit(name, candidates, log=log)
+        out[name]["max_cores_tried"] = max(c[1].n_cores for c in candidates)
     out["host_link"] = {str(b): host_throughput(baud=b, log=log) for b in (115200, 1_000_000)}
     out["host_spikes_per_s"] = out["host_link"]["115200"]["host_spikes_per_s"]
     out["goals"] = {
@@ -164,9 +167,11 @@ def run(boards=None, *, log=print):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--boards", nargs="*", help="only these boards (default: all)")
+    parser.add_argument("--max-cores", type=int,
+                        help="skip candidates with more cores (their builds take longest)")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
-    result = run(args.boards)
+    result = run(args.boards, max_cores=args.max_cores)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "host_link"}, indent=2))
     return 0
