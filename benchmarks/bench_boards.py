@@ -17,6 +17,9 @@ yosys and nextpnr build).
   ``SPIKES`` command and one ``RUN``, whose events stream back. Every input
   spike makes one host event, so both directions carry spikes; the figure is
   spikes in plus events out, over the simulated time of the run.
+  ``wire_bound_spikes_per_s`` is what one direction alone could carry if its
+  line never idled (the busier direction's bytes per spike); the two
+  directions overlap, so the total can exceed it.
 """
 
 import argparse
