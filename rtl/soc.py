@@ -16,7 +16,7 @@ from .chip import Chip
 from .host import HostInterface
 from .uart import UARTRx, UARTTx, uart_divisor
 
-__all__ = ["HostTop"]
+__all__ = ["HostTop", "host_and_chip"]
 
 
 class HostTop(wiring.Component):
@@ -68,21 +68,31 @@ class HostTop(wiring.Component):
         m = Module()
         m.submodules.uart_rx = rx = UARTRx(self.divisor)
         m.submodules.uart_tx = tx = UARTTx(self.divisor)
-        m.submodules.host = host = HostInterface(self.chip_params, max_payload=self.max_payload)
-        chip_reset = Signal()
-        m.submodules.chip = chip = ResetInserter(chip_reset)(
-            Chip(self.chip_params, synapse_ram=self.synapse_ram))
-
+        host, _ = host_and_chip(m, self.chip_params, max_payload=self.max_payload,
+                                synapse_ram=self.synapse_ram)
         m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx),
                      host.line_errors.eq(rx.frame_errors), host.line_overruns.eq(rx.overruns),
-                     chip_reset.eq(host.chip_reset),
-                     host.chip_busy.eq(chip.busy), host.timestep.eq(chip.timestep),
                      self.activity.eq(host.activity)]
         wiring.connect(m, rx.data, host.rx)
         wiring.connect(m, host.tx, tx.data)
-        wiring.connect(m, host.config, chip.config)
-        wiring.connect(m, host.debug, chip.debug)
-        wiring.connect(m, host.ext_in, chip.ext_in)
-        wiring.connect(m, chip.ext_out, host.ext_out)
-        wiring.connect(m, host.tick, chip.tick)
         return m
+
+
+def host_and_chip(m, chip_params, *, max_payload=512, synapse_ram="dual"):
+    """Add a :class:`HostInterface` and the :class:`Chip` behind it to module ``m``.
+
+    Returns ``(host, chip)``; the host's byte streams and line counters are left to
+    the caller. ``RESET`` resets the chip's registers.
+    """
+    m.submodules.host = host = HostInterface(chip_params, max_payload=max_payload)
+    chip_reset = Signal()
+    m.submodules.chip = chip = ResetInserter(chip_reset)(
+        Chip(chip_params, synapse_ram=synapse_ram))
+    m.d.comb += [chip_reset.eq(host.chip_reset), host.chip_busy.eq(chip.busy),
+                 host.timestep.eq(chip.timestep)]
+    wiring.connect(m, host.config, chip.config)
+    wiring.connect(m, host.debug, chip.debug)
+    wiring.connect(m, host.ext_in, chip.ext_in)
+    wiring.connect(m, chip.ext_out, host.ext_out)
+    wiring.connect(m, host.tick, chip.tick)
+    return host, chip

@@ -12,13 +12,11 @@ traffic costs nothing.
 
 import collections
 
-from amaranth import Elaboratable, Module, ResetInserter, Signal
+from amaranth import Elaboratable, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.sim import Simulator
 
-from rtl.chip import Chip
-from rtl.host import HostInterface
-from rtl.soc import HostTop
+from rtl.soc import HostTop, host_and_chip
 from rtl.uart import UARTRx, UARTTx
 
 __all__ = ["SimLink"]
@@ -48,19 +46,10 @@ class _Harness(Elaboratable):
             wiring.connect(m, wiring.flipped(self.to_board), pc_tx.data)
             wiring.connect(m, pc_rx.data, wiring.flipped(self.from_board))
         else:
-            m.submodules.host = host = HostInterface(self.chip_params,
-                                                     max_payload=self.max_payload)
-            reset = Signal()
-            m.submodules.chip = chip = ResetInserter(reset)(Chip(self.chip_params))
-            m.d.comb += [reset.eq(host.chip_reset), host.chip_busy.eq(chip.busy),
-                         host.timestep.eq(chip.timestep), self.timestep.eq(chip.timestep)]
+            host, chip = host_and_chip(m, self.chip_params, max_payload=self.max_payload)
+            m.d.comb += self.timestep.eq(chip.timestep)
             wiring.connect(m, wiring.flipped(self.to_board), host.rx)
             wiring.connect(m, host.tx, wiring.flipped(self.from_board))
-            wiring.connect(m, host.config, chip.config)
-            wiring.connect(m, host.debug, chip.debug)
-            wiring.connect(m, host.ext_in, chip.ext_in)
-            wiring.connect(m, chip.ext_out, host.ext_out)
-            wiring.connect(m, host.tick, chip.tick)
         return m
 
 
