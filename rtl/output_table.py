@@ -25,7 +25,7 @@ In key/mask mode (``ChipParams.key_entries > 0``) bit 31 of a neuron's
 import enum
 
 from amaranth import Cat, Const, Module, Mux, Signal, unsigned
-from amaranth.lib import data, memory, stream, wiring
+from amaranth.lib import data, fifo, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden_model.chip import ChipParams
@@ -108,6 +108,16 @@ class OutputTable(wiring.Component):
         rd_start, rd_count, rd_entry = (start_mem.read_port(), count_mem.read_port(),
                                         entry_mem.read_port())
 
+        # A two-entry buffer takes the core's spikes, so that the core's spike FIFO does not
+        # wait, in the same clock, on the walk and on whoever takes the walk's output.
+        m.submodules.spike_buf = spike_buf = fifo.SyncFIFOBuffered(width=core.neuron_bits,
+                                                                   depth=2)
+        m.d.comb += [spike_buf.w_data.eq(self.spike_in.payload.neuron),
+                     spike_buf.w_en.eq(self.spike_in.valid),
+                     self.spike_in.ready.eq(spike_buf.w_rdy)]
+        spike_valid, spike_neuron = spike_buf.r_rdy, spike_buf.r_data
+        spike_pending = self.spike_in.valid | (spike_buf.level != 0)
+
         in_debug = Signal()
         p_valid = Signal()
         g_addr = Signal(RB + 1)
@@ -123,33 +133,37 @@ class OutputTable(wiring.Component):
         issue = Signal()
         g_load = Signal()
         p_ready = Signal()
+        # (g_rem != 0) and (g_rem == 1), in registers beside g_rem.
+        g_more, g_one = Signal(), Signal()
         m.d.comb += [
-            take.eq(e_valid & Mux(entry.host & ~e_keyed, host_free, pkt_free)),
-            issue.eq((g_rem != 0) & (~e_valid | take)),
-            g_load.eq(p_valid & ((g_rem == 0) | ((g_rem == 1) & issue))),
+            # An entry moves on when both outputs could take it: which one it goes to is in
+            # the entry memory's output, and waiting on that would lengthen this path.
+            take.eq(e_valid & host_free & pkt_free),
+            issue.eq(g_more & (~e_valid | take)),
+            g_load.eq(p_valid & (~g_more | (g_one & issue))),
             p_ready.eq(~p_valid | g_load),
         ]
-        walking = p_valid | (g_rem != 0) | e_valid
+        walking = p_valid | g_more | e_valid
         idle = ~walking & ~pkt.valid & ~host.valid & ~in_debug
 
         cfg, dbg = self.config, self.debug
         cfg_go, dbg_go = Signal(), Signal()
         m.d.comb += [
-            cfg.ready.eq(idle & ~self.spike_in.valid),
+            cfg.ready.eq(idle & ~spike_pending),
             cfg_go.eq(cfg.valid & cfg.ready),
-            dbg.req.ready.eq(idle & ~self.spike_in.valid & ~cfg.valid),
+            dbg.req.ready.eq(idle & ~spike_pending & ~cfg.valid),
             dbg_go.eq(dbg.req.valid & dbg.req.ready),
-            self.spike_in.ready.eq(p_ready & ~in_debug),
+            spike_buf.r_en.eq(p_ready & ~in_debug),
         ]
 
         # Pointer stage: the spike's neuron addresses start/count; held until the walk takes it.
         m.d.comb += [
-            rd_start.addr.eq(Mux(dbg_go, dbg.req.payload.addr, self.spike_in.payload.neuron)),
+            rd_start.addr.eq(Mux(dbg_go, dbg.req.payload.addr, spike_neuron)),
             rd_count.addr.eq(rd_start.addr),
             rd_start.en.eq(p_ready),
             rd_count.en.eq(p_ready),
         ]
-        with m.If(self.spike_in.valid & self.spike_in.ready):
+        with m.If(spike_valid & spike_buf.r_en):
             m.d.sync += p_valid.eq(1)
         with m.Elif(g_load):
             m.d.sync += p_valid.eq(0)
@@ -160,9 +174,12 @@ class OutputTable(wiring.Component):
         count = rd_count.data[:CB]
         keyed = rd_count.data[CB] if keyed_mode else Const(0, 1)
         with m.If(g_load):
-            m.d.sync += [g_addr.eq(rd_start.data), g_rem.eq(count + keyed), g_keyed.eq(keyed)]
+            m.d.sync += [g_addr.eq(rd_start.data), g_rem.eq(count + keyed), g_keyed.eq(keyed),
+                         g_more.eq((count != 0) | keyed),
+                         g_one.eq(Mux(keyed, count == 0, count == 1))]
         with m.Elif(issue):
-            m.d.sync += [g_rem.eq(g_rem - 1), g_keyed.eq(0)]
+            m.d.sync += [g_rem.eq(g_rem - 1), g_keyed.eq(0),
+                         g_more.eq(g_rem != 1), g_one.eq(g_rem == 2)]
             with m.If(~g_keyed):
                 m.d.sync += g_addr.eq(g_addr + 1)
         with m.If(issue):
@@ -172,8 +189,8 @@ class OutputTable(wiring.Component):
 
         # The neuron that spiked is the one whose pointer started this walk.
         neuron = Signal(core.neuron_bits)
-        with m.If(self.spike_in.valid & self.spike_in.ready):
-            m.d.sync += neuron.eq(self.spike_in.payload.neuron)
+        with m.If(spike_valid & spike_buf.r_en):
+            m.d.sync += neuron.eq(spike_neuron)
         walk_neuron = Signal(core.neuron_bits)
         with m.If(g_load):
             m.d.sync += walk_neuron.eq(neuron)
@@ -224,5 +241,5 @@ class OutputTable(wiring.Component):
         with m.If(dbg.resp.valid & dbg.resp.ready):
             m.d.sync += [dbg.resp.valid.eq(0), in_debug.eq(0)]
 
-        m.d.comb += self.busy.eq(~idle | self.spike_in.valid)
+        m.d.comb += self.busy.eq(~idle | spike_pending)
         return m

@@ -160,7 +160,9 @@ class Router(wiring.Component):
                 m.d.sync += pending[i].eq(0)
             with m.Elif(granted[i].any()):
                 m.d.sync += pending[i].eq(rest)
-        m.d.comb += copies.eq(sum(granted[i][o] for i in range(n) for o in range(n)))
+        # Counted a cycle later, off the arbiters' path; a copy lands in its output register
+        # in the cycle it is counted here, so `empty` still covers it then.
+        m.d.sync += copies.eq(sum(granted[i][o] for i in range(n) for o in range(n)))
         m.d.sync += self.routed.eq(self.routed + copies)
         with m.If(drop.any()):
             m.d.sync += self.unrouted.eq(self.unrouted + 1)
