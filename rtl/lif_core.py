@@ -60,7 +60,7 @@ from .learning import (LEARN_BASE, LearnKind, LearnParam, clamp, learning_writes
 
 __all__ = ["Region", "ProfileField", "Counter", "ConfigWrite", "DebugRead", "LIFCore",
            "config_writes", "signed_value", "weight_value",
-           "axon_event_layout", "spike_event_layout", "DebugSignature"]
+           "axon_event_layout", "spike_event_layout", "DebugSignature", "CYCLE_COUNTERS"]
 
 
 class Region(enum.IntEnum):
@@ -101,12 +101,15 @@ class Counter(enum.IntEnum):
     LEARN_UPDATES = 7    # plastic synapses the learning engine rewrote
 
 
+#: The counters that ``cycle_counters=False`` leaves out.
+CYCLE_COUNTERS = (Counter.BUSY_CYCLES, Counter.IDLE_CYCLES)
+
 REGION_BITS = 4
 ADDR_BITS = 16
 DATA_BITS = 32
 FIFO_DEPTH = 16
 #: Update stages that can hold a neuron whose spike is not yet in the FIFO.
-UPDATE_STAGES = 5
+UPDATE_STAGES = 6
 
 ConfigWrite = data.StructLayout({"region": REGION_BITS, "addr": ADDR_BITS, "data": DATA_BITS})
 DebugRead = data.StructLayout({"region": REGION_BITS, "addr": ADDR_BITS})
@@ -142,6 +145,10 @@ class LIFCore(wiring.Component):
         Depth of the output spike FIFO (default 16). With at least
         ``n_neurons + 1`` entries the update never waits for ``spike_out``,
         which is what keeps a mesh of cores free of deadlock.
+    cycle_counters : bool
+        Count busy and idle cycles (``Counter.BUSY_CYCLES``, ``IDLE_CYCLES``;
+        default True). Without them the core is two 32-bit counters smaller and
+        those two read as 0.
 
     Ports
     -----
@@ -163,7 +170,7 @@ class LIFCore(wiring.Component):
     """
 
     def __init__(self, params, *, memory_budget_bits=None, spike_fifo_depth=FIFO_DEPTH,
-                 synapse_ram="dual"):
+                 synapse_ram="dual", cycle_counters=True):
         try:
             if not isinstance(params, CoreParams):
                 raise TypeError(f"params must be a CoreParams, not {params!r}")
@@ -177,6 +184,9 @@ class LIFCore(wiring.Component):
             if synapse_ram == "spram":
                 check_spram_word(p.neuron_bits + p.delay_bits, p.weight_bits)
             self.synapse_ram = synapse_ram
+            if not isinstance(cycle_counters, bool):
+                raise TypeError(f"cycle_counters must be True or False, not {cycle_counters!r}")
+            self.cycle_counters = cycle_counters
             self.spike_fifo_depth = check_int("spike_fifo_depth", spike_fifo_depth,
                                               UPDATE_STAGES + 1, 8192)
             self._check_fits(memory_budget_bits)
@@ -345,7 +355,8 @@ class LIFCore(wiring.Component):
         t_slot = Signal(range(p.max_delay))
         timestep = Signal(32)
         m.d.comb += self.timestep.eq(timestep)
-        counters = {c: Signal(32, name=f"count_{c.name.lower()}") for c in Counter}
+        counters = {c: Signal(32, name=f"count_{c.name.lower()}") for c in Counter
+                    if self.cycle_counters or c not in CYCLE_COUNTERS}
         m.d.comb += counters[Counter.TIMESTEP].eq(timestep)
 
         in_update = Signal()
@@ -367,7 +378,11 @@ class LIFCore(wiring.Component):
         s2_valid = Signal()
         s2_addr = Signal(range(p.max_delay << NB))
         s2_weight = Signal(weight_shape)
-        delivery_empty = ~p_valid & (g_rem == 0) & ~s1_valid & ~s2_valid
+        # (g_rem != 0) and (g_rem <= 1), kept in registers beside g_rem: the walk's handshakes
+        # and the config port's ready read them every clock.
+        g_more, g_le1 = Signal(), Signal(init=1)
+        s3_valid = Signal()
+        delivery_empty = ~p_valid & ~g_more & ~s1_valid & ~s2_valid & ~s3_valid
 
         cfg = self.config
         dbg = self.debug
@@ -386,15 +401,17 @@ class LIFCore(wiring.Component):
         scan_axon = Signal(range(A + 1))
         scan_go = Signal()
         m.d.comb += [
-            g_load.eq(p_valid & (g_rem <= 1)),
+            g_load.eq(p_valid & g_le1),
             p_ready.eq(~p_valid | g_load),
             scan_go.eq(in_scan & p_ready & (scan_axon < A)),
             # Config and debug accesses go first, so they are never reordered with events.
             self.axon_in.ready.eq(idle_phase & p_ready & ~cfg.valid & ~dbg.req.valid),
             rd_start.en.eq(p_ready),
             rd_count.en.eq(p_ready),
-            rd_start.addr.eq(Mux(dbg_go, dbg.req.payload.addr,
-                                 Mux(in_scan, scan_axon, self.axon_in.payload.axon))),
+            # Read addresses follow the requests, not the handshakes: an event is only taken
+            # when no debug request waits, and a debug read only when the walk is empty.
+            rd_start.addr.eq(Mux(in_scan, scan_axon, Mux(dbg.req.valid, dbg.req.payload.addr,
+                                                         self.axon_in.payload.axon))),
             rd_count.addr.eq(rd_start.addr),
         ]
         event_go = self.axon_in.valid & self.axon_in.ready
@@ -408,14 +425,16 @@ class LIFCore(wiring.Component):
             m.d.sync += scan_axon.eq(scan_axon + 1)
 
         issue = Signal()
-        m.d.comb += issue.eq(g_rem != 0)
-        m.d.comb += rd_target.addr.eq(Mux(dbg_go, dbg.req.payload.addr, g_addr))
+        m.d.comb += issue.eq(g_more)
+        m.d.comb += rd_target.addr.eq(Mux(issue, g_addr, dbg.req.payload.addr))
         if not single_port:
             m.d.comb += rd_weight.addr.eq(rd_target.addr)
         with m.If(g_load):
-            m.d.sync += [g_addr.eq(rd_start.data), g_rem.eq(rd_count.data)]
+            m.d.sync += [g_addr.eq(rd_start.data), g_rem.eq(rd_count.data),
+                         g_more.eq(rd_count.data != 0), g_le1.eq(rd_count.data <= 1)]
         with m.Elif(issue):
-            m.d.sync += [g_addr.eq(g_addr + 1), g_rem.eq(g_rem - 1)]
+            m.d.sync += [g_addr.eq(g_addr + 1), g_rem.eq(g_rem - 1),
+                         g_more.eq(g_rem != 1), g_le1.eq(g_rem <= 2)]
         m.d.sync += s1_valid.eq(issue)
 
         # S1: synapse entry is here; address the accumulator slot.
@@ -431,10 +450,20 @@ class LIFCore(wiring.Component):
         m.d.sync += [s2_valid.eq(s1_valid & ~in_learn), s2_addr.eq(s1_acc_addr),
                      s2_weight.eq(rd_weight.data)]
 
-        # S2: read-modify-write of the slot. acc_bits wraps, which keeps sums order-free.
+        # S2: the slot's value is here; registered before the add, since a block RAM's
+        # output is slow. The entry one ahead, in S3, writes its slot only now, after this
+        # entry's read: when it is the same slot, its sum is the value to use. (Entries
+        # further ahead wrote before this read, or in the same clock, which the read port
+        # sees.)
+        # S3: add and write back. acc_bits wraps, which keeps sums order-free.
+        s3_addr = Signal.like(s2_addr)
+        s3_weight = Signal(weight_shape)
+        s3_old = Signal(signed(p.acc_bits))
         acc_sum = Signal(signed(p.acc_bits))
-        m.d.comb += acc_sum.eq(rd_acc.data + s2_weight)
-        with m.If(s2_valid):
+        m.d.comb += acc_sum.eq(s3_old + s3_weight)
+        m.d.sync += [s3_valid.eq(s2_valid), s3_addr.eq(s2_addr), s3_weight.eq(s2_weight),
+                     s3_old.eq(Mux(s3_valid & (s3_addr == s2_addr), acc_sum, rd_acc.data))]
+        with m.If(s3_valid):
             m.d.sync += counters[Counter.SOPS].eq(counters[Counter.SOPS] + 1)
 
         # ---- learning scan ----------------------------------------------------------
@@ -607,10 +636,10 @@ class LIFCore(wiring.Component):
         u1_acc = rd_acc.data
         # U2: profile is here; multiply for the decays.
         n2, u2_u, u2_v, u2_ref = Signal(NB), Signal(signed(S)), Signal(signed(S)), Signal(R)
-        th = [Signal(HB, name=f"u{k}_theta") for k in range(6)] if homeo else None
+        th = [Signal(HB, name=f"u{k}_theta") for k in range(7)] if homeo else None
         if homeo:
-            m.d.sync += [th[2].eq(lrd[LearnKind.THETA].data), th[3].eq(th[2]), th[4].eq(th[3]),
-                         th[5].eq(th[4])]
+            m.d.sync += [th[2].eq(lrd[LearnKind.THETA].data)]
+            m.d.sync += [th[k + 1].eq(th[k]) for k in range(2, 6)]
         u2_acc = Signal(signed(p.acc_bits))
         m.d.sync += [n2.eq(n1), u2_u.eq(rd_u.data), u2_v.eq(rd_v.data), u2_ref.eq(rd_ref.data),
                      u2_acc.eq(u1_acc)]
@@ -646,58 +675,71 @@ class LIFCore(wiring.Component):
             u4_vb.eq(fxp.shift_right_round(u3_pv, 12, floor) + u3_prof[ProfileField.BIAS]),
         ]
         m.d.sync += [u4_prof[f].eq(u3_prof[f]) for f in u4_prof]
-        v_int = Signal(signed(S))
-        m.d.comb += v_int.eq(fxp.overflow(u4_vb + u4_u, S, u4_vsat))
-        held = u4_ref != 0
+        # The saturated voltage and the effective threshold are registered before the
+        # comparison: on the ECP5 the add, the clamp, the compare and the reset subtract in
+        # one clock were the chip's longest path.
+        v_int4 = Signal(signed(S))
+        m.d.comb += v_int4.eq(fxp.overflow(u4_vb + u4_u, S, u4_vsat))
+        vth4 = Signal(signed(S + 17))
+        m.d.comb += vth4.eq(u4_prof[ProfileField.VTH].as_signed() + (th[4] if homeo else 0))
+        # U5: fire, and the voltage after the reset.
+        n5, u5_ref, u5_u, u5_v_old = Signal(NB), Signal(R), Signal(signed(S)), Signal(signed(S))
+        v_int, vth_eff = Signal(signed(S)), Signal(signed(S + 17))
+        u5_prof = {f: Signal(prof_shapes[f], name=f"u5_{f.name.lower()}")
+                   for f in (ProfileField.RESET, ProfileField.V_RESET, ProfileField.REFRACTORY)}
+        m.d.sync += [n5.eq(n4), u5_ref.eq(u4_ref), u5_u.eq(u4_u), u5_v_old.eq(u4_v_old),
+                     v_int.eq(v_int4), vth_eff.eq(vth4)]
+        m.d.sync += [u5_prof[f].eq(u4_prof[f]) for f in u5_prof]
+        held = u5_ref != 0
         fire = Signal()
-        vth_eff = Signal(signed(S + 17))
-        m.d.comb += vth_eff.eq(u4_prof[ProfileField.VTH].as_signed() + (th[4] if homeo else 0))
         m.d.comb += fire.eq(~held & (v_int > vth_eff))
         v_after = Signal(signed(S))
-        with m.Switch(u4_prof[ProfileField.RESET]):
+        with m.Switch(u5_prof[ProfileField.RESET]):
             with m.Case(0):
                 m.d.comb += v_after.eq(0)
             with m.Case(1):
                 m.d.comb += v_after.eq(v_int - vth_eff)
             with m.Default():
-                m.d.comb += v_after.eq(u4_prof[ProfileField.V_RESET])
-        # U5: write back and emit.
-        n5, u5_u, u5_v, u5_ref, u5_fire = Signal(NB), Signal(signed(S)), Signal(signed(S)), \
+                m.d.comb += v_after.eq(u5_prof[ProfileField.V_RESET])
+        # U6: write back and emit.
+        n6, u6_u, u6_v, u6_ref, u6_fire = Signal(NB), Signal(signed(S)), Signal(signed(S)), \
             Signal(R), Signal()
         m.d.sync += [
-            n5.eq(n4), u5_u.eq(u4_u), u5_fire.eq(fire),
-            u5_v.eq(Mux(held, u4_v_old, Mux(fire, v_after, v_int))),
-            u5_ref.eq(Mux(held, u4_ref - 1, Mux(fire, u4_prof[ProfileField.REFRACTORY], 0))),
+            n6.eq(n5), u6_u.eq(u5_u), u6_fire.eq(fire),
+            u6_v.eq(Mux(held, u5_v_old, Mux(fire, v_after, v_int))),
+            u6_ref.eq(Mux(held, u5_ref - 1, Mux(fire, u5_prof[ProfileField.REFRACTORY], 0))),
         ]
-        u5_valid = u_valid[4]
+        u6_valid = u_valid[5]
         if homeo:
             # Homeostasis: theta rises on a spike and decays back; written with the state.
-            u5_theta_new = Signal(HB)
-            theta_sum = th[5] - (th[5] >> regs[LearnParam.H_DECAY]) + \
-                Mux(u5_fire, regs[LearnParam.H_INC], 0)
+            u6_theta_new = Signal(HB)
+            theta_sum = th[6] - (th[6] >> regs[LearnParam.H_DECAY]) + \
+                Mux(u6_fire, regs[LearnParam.H_INC], 0)
             theta_max = (1 << HB) - 1
-            m.d.comb += u5_theta_new.eq(Mux(regs[LearnParam.ENABLE][1],
+            m.d.comb += u6_theta_new.eq(Mux(regs[LearnParam.ENABLE][1],
                                             Mux(theta_sum > theta_max, theta_max, theta_sum),
-                                            th[5]))
-        m.d.comb += [spikes.w_en.eq(u5_valid & u5_fire), spikes.w_data.eq(n5)]
-        with m.If(u5_valid & u5_fire):
+                                            th[6]))
+        m.d.comb += [spikes.w_en.eq(u6_valid & u6_fire), spikes.w_data.eq(n6)]
+        with m.If(u6_valid & u6_fire):
             m.d.sync += counters[Counter.SPIKES].eq(counters[Counter.SPIKES] + 1)
 
         # ---- read port addresses ----------------------------------------------------
         dbg_addr = dbg.req.payload.addr
+        # The update owns these ports while it runs; between steps they follow the debug
+        # address, so that no address waits on the debug handshake.
         for port in (rd_pidx, rd_u, rd_ref) + ((lrd[LearnKind.THETA],) if homeo else ()):
-            m.d.comb += port.addr.eq(Mux(dbg_go, dbg_addr, n_issue))
+            m.d.comb += port.addr.eq(Mux(in_update, n_issue, dbg_addr))
         # SDSP reads the target's membrane in the scan.
-        m.d.comb += rd_v.addr.eq(Mux(dbg_go, dbg_addr,
-                                     Mux(in_learn, s1_target, n_issue) if sdsp else n_issue))
+        m.d.comb += rd_v.addr.eq(Mux(in_update, n_issue,
+                                     Mux(in_learn, s1_target, dbg_addr) if sdsp else dbg_addr))
         for port in prof_rd.values():
-            m.d.comb += port.addr.eq(Mux(dbg_go, dbg_addr[4:], rd_pidx.data))
+            m.d.comb += port.addr.eq(Mux(in_update, rd_pidx.data, dbg_addr[4:]))
         with m.If(in_update):
             m.d.comb += rd_acc.addr.eq(Cat(n_issue[:NB], t_slot))
-        with m.Elif(dbg_go):
-            m.d.comb += rd_acc.addr.eq(dbg_addr)
-        with m.Else():
+        with m.Elif(s1_valid):
             m.d.comb += rd_acc.addr.eq(s1_acc_addr)
+        with m.Else():
+            m.d.comb += rd_acc.addr.eq(dbg_addr)
 
         # ---- write ports ------------------------------------------------------------
         cfg_data = cfg.payload.data
@@ -720,16 +762,16 @@ class LIFCore(wiring.Component):
             m.d.comb += [port.addr.eq(cfg.payload.addr[4:]), port.data.eq(cfg_data),
                          port.en.eq(cfg_go & (cfg.payload.region == Region.PROFILE) &
                                     (cfg.payload.addr[:4] == f))]
-        with m.If(u5_valid):
-            for region, value in ((Region.U, u5_u), (Region.V, u5_v), (Region.REFRACTORY, u5_ref)):
-                m.d.comb += [wr[region].addr.eq(n5), wr[region].data.eq(value),
+        with m.If(u6_valid):
+            for region, value in ((Region.U, u6_u), (Region.V, u6_v), (Region.REFRACTORY, u6_ref)):
+                m.d.comb += [wr[region].addr.eq(n6), wr[region].data.eq(value),
                              wr[region].en.eq(1)]
-        # Clear the slot as it is consumed (U1), or accumulate (S2).
+        # Clear the slot as it is consumed (U1), or accumulate (S3).
         with m.If(u_valid[0]):
             m.d.comb += [wr[Region.ACC].addr.eq(Cat(n1, t_slot)), wr[Region.ACC].data.eq(0),
                          wr[Region.ACC].en.eq(1)]
-        with m.Elif(s2_valid):
-            m.d.comb += [wr[Region.ACC].addr.eq(s2_addr), wr[Region.ACC].data.eq(acc_sum),
+        with m.Elif(s3_valid):
+            m.d.comb += [wr[Region.ACC].addr.eq(s3_addr), wr[Region.ACC].data.eq(acc_sum),
                          wr[Region.ACC].en.eq(1)]
 
         # ---- learning: trace pass ---------------------------------------------------
@@ -752,8 +794,8 @@ class LIFCore(wiring.Component):
             with m.Elif(t1_axon):
                 m.d.comb += [lwr["pre"].addr.eq(t1_i), lwr["pre"].data.eq(0),
                              lwr["pre"].en.eq(1)]
-            m.d.comb += [lwr["post"].addr.eq(n5), lwr["post"].data.eq(u5_fire),
-                         lwr["post"].en.eq(u5_valid)]
+            m.d.comb += [lwr["post"].addr.eq(n6), lwr["post"].data.eq(u6_fire),
+                         lwr["post"].en.eq(u6_valid)]
 
             def bump(decayed, fired, inc):
                 top = r[LearnParam.TRACE_MAX]
@@ -798,8 +840,8 @@ class LIFCore(wiring.Component):
                                                    (cfg.payload.region == Region.SYN_WEIGHT))]
         if homeo:
             th = lwr[LearnKind.THETA]
-            with m.If(u5_valid):
-                m.d.comb += [th.addr.eq(n5), th.data.eq(u5_theta_new), th.en.eq(1)]
+            with m.If(u6_valid):
+                m.d.comb += [th.addr.eq(n6), th.data.eq(u6_theta_new), th.en.eq(1)]
             with m.Else():
                 m.d.comb += [th.addr.eq(cfg_index), th.data.eq(cfg.payload.data),
                              th.en.eq(cfg_learn & (cfg_kind == LearnKind.THETA))]
@@ -835,7 +877,7 @@ class LIFCore(wiring.Component):
                                  clear_only.eq(1)]
                 with m.Else():
                     m.d.comb += advance.eq(1)
-            scan_done = in_scan & (scan_axon == A) & ~p_valid & (g_rem == 0) & ~s1_valid & \
+            scan_done = in_scan & (scan_axon == A) & ~p_valid & ~g_more & ~s1_valid & \
                 ~scan_busy
             with m.If(scan_done):
                 m.d.sync += [in_scan.eq(0), in_trace.eq(1), trace_i.eq(0)]
@@ -864,56 +906,74 @@ class LIFCore(wiring.Component):
         with m.If(dbg_go):
             m.d.sync += [in_debug.eq(1), dbg_wait.eq(1), dbg_region.eq(dbg.req.payload.region),
                          dbg_field.eq(dbg_addr[:4]), dbg_counter.eq(dbg_addr)]
-        read_value = Signal(DATA_BITS)
+        # Two clocks: the memories' outputs and the registers are each picked and registered,
+        # then one of the two is answered. A memory's output is slow on an ECP5, and a wide
+        # mux behind it would not fit in one clock at speed.
+        mem_value, reg_value = Signal(DATA_BITS), Signal(DATA_BITS)
         with m.Switch(dbg_region):
             for region, port in ((Region.AXON_START, rd_start), (Region.AXON_COUNT, rd_count),
                                  (Region.NEURON_PROFILE, rd_pidx),
                                  (Region.U, rd_u), (Region.V, rd_v), (Region.REFRACTORY, rd_ref),
                                  (Region.ACC, rd_acc)):
                 with m.Case(region):
-                    m.d.comb += read_value.eq(port.data.as_signed() if port.data.shape().signed
-                                              else port.data)
+                    m.d.comb += mem_value.eq(port.data.as_signed() if port.data.shape().signed
+                                             else port.data)
             with m.Case(Region.SYN_WEIGHT):
                 if three:
                     w16, e16 = Signal(signed(16)), Signal(signed(16))
                     m.d.comb += [w16.eq(rd_weight.data), e16.eq(lrd["elig"].data),
-                                 read_value.eq(Cat(w16, e16))]
+                                 mem_value.eq(Cat(w16, e16))]
                 else:
-                    m.d.comb += read_value.eq(rd_weight.data.as_signed()
-                                              if rd_weight.data.shape().signed else rd_weight.data)
+                    m.d.comb += mem_value.eq(rd_weight.data.as_signed()
+                                             if rd_weight.data.shape().signed else rd_weight.data)
             with m.Case(Region.SYN_TARGET):
-                m.d.comb += read_value.eq(Cat(rd_target.data[:NB], Const(0, 16 - NB),
-                                              rd_target.data[NB:NB + DB], Const(0, 8 - DB),
-                                              rd_target.data[NB + DB:]))
+                m.d.comb += mem_value.eq(Cat(rd_target.data[:NB], Const(0, 16 - NB),
+                                             rd_target.data[NB:NB + DB], Const(0, 8 - DB),
+                                             rd_target.data[NB + DB:]))
             with m.Case(Region.PROFILE):
                 with m.Switch(dbg_field):
                     for f, port in prof_rd.items():
                         with m.Case(f):
-                            m.d.comb += read_value.eq(port.data)
+                            m.d.comb += mem_value.eq(port.data)
             with m.Case(Region.COUNTER):
                 with m.Switch(dbg_counter):
-                    for c, sig in counters.items():
-                        with m.Case(c):
-                            m.d.comb += read_value.eq(sig)
-                    for f, reg in regs.items():
-                        with m.Case(LEARN_BASE | LearnKind.PARAM << 12 | f):
-                            m.d.comb += read_value.eq(reg)
                     for kind in (LearnKind.X, LearnKind.Y, LearnKind.CALCIUM, LearnKind.THETA):
                         if kind in lrd:
                             with m.Case(f"1{kind:03b}------------"):
-                                m.d.comb += read_value.eq(lrd[kind].data)
+                                m.d.comb += mem_value.eq(lrd[kind].data)
+        with m.Switch(dbg_counter):
+            for c, sig in counters.items():
+                with m.Case(c):
+                    m.d.comb += reg_value.eq(sig)
+            for f, reg in regs.items():
+                with m.Case(LEARN_BASE | LearnKind.PARAM << 12 | f):
+                    m.d.comb += reg_value.eq(reg)
+        # Region 10 below 0x8000 is the counters; its learning parameters are registers too.
+        dbg_from_regs = Signal()
+        with m.If(dbg_go):
+            m.d.sync += dbg_from_regs.eq((dbg.req.payload.region == Region.COUNTER) &
+                                         ((dbg_addr[15] == 0) |
+                                          (dbg_addr[12:15] == LearnKind.PARAM)))
+        dbg_mem, dbg_reg, dbg_pick = Signal(DATA_BITS), Signal(DATA_BITS), Signal()
         with m.If(dbg_wait):
-            m.d.sync += [dbg_wait.eq(0), dbg.resp.valid.eq(1), dbg.resp.payload.eq(read_value)]
+            m.d.sync += [dbg_wait.eq(0), dbg_pick.eq(1), dbg_mem.eq(mem_value),
+                         dbg_reg.eq(reg_value)]
+        with m.If(dbg_pick):
+            m.d.sync += [dbg_pick.eq(0), dbg.resp.valid.eq(1),
+                         dbg.resp.payload.eq(Mux(dbg_from_regs, dbg_reg, dbg_mem))]
         with m.If(dbg.resp.valid & dbg.resp.ready):
             m.d.sync += [dbg.resp.valid.eq(0), in_debug.eq(0)]
 
         # ---- activity ---------------------------------------------------------------
         m.d.comb += self.busy.eq(in_update | in_learn | in_debug | ~delivery_empty | spikes.r_rdy |
                                  self.axon_in.valid | self.tick.valid)
-        with m.If(self.busy):
-            m.d.sync += counters[Counter.BUSY_CYCLES].eq(counters[Counter.BUSY_CYCLES] + 1)
-        with m.Else():
-            m.d.sync += counters[Counter.IDLE_CYCLES].eq(counters[Counter.IDLE_CYCLES] + 1)
+        if self.cycle_counters:
+            with m.If(self.busy):
+                m.d.sync += counters[Counter.BUSY_CYCLES].eq(
+                    counters[Counter.BUSY_CYCLES] + 1)
+            with m.Else():
+                m.d.sync += counters[Counter.IDLE_CYCLES].eq(
+                    counters[Counter.IDLE_CYCLES] + 1)
 
         return m
 
