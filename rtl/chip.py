@@ -24,7 +24,7 @@ addressed outside the mesh or the axon range is dropped and counted
 import enum
 
 from amaranth import Array, Cat, Const, Module, Mux, Signal
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden_model.chip import ChipParams
@@ -34,7 +34,7 @@ from .output_table import OutputTable
 from .router import INPUT_TABLE, PORTS, ROUTER_REGION, Router, packet_layout
 
 __all__ = ["ChipCounter", "CHIP_REGION", "Chip", "chip_config_layout", "chip_debug_layout",
-           "host_event_layout", "chip_config_writes"]
+           "host_event_layout", "chip_config_writes", "CHIP_CYCLE_COUNTERS"]
 
 CHIP_REGION = 15
 
@@ -52,6 +52,10 @@ class ChipCounter(enum.IntEnum):
     UNROUTED = 8         # key/mask: packets no table entry matched, summed over routers
     ROUTED = 16
 
+
+#: The chip counters that ``cycle_counters=False`` leaves out.
+CHIP_CYCLE_COUNTERS = (ChipCounter.DELIVER_CYCLES, ChipCounter.UPDATE_CYCLES,
+                       ChipCounter.DRAIN_CYCLES, ChipCounter.IDLE_CYCLES)
 
 def chip_config_layout(params):
     return data.StructLayout({"core": max(1, (params.n_cores - 1).bit_length()), "region": 4,
@@ -79,13 +83,22 @@ class Chip(wiring.Component):
 
     Ports: ``ext_in`` (packets), ``ext_out`` (host events), ``tick``,
     ``config``, ``debug``, ``busy``, ``timestep``.
+
+    ``synapse_ram`` is passed to every :class:`~rtl.lif_core.LIFCore`. With
+    ``cycle_counters=False`` the chip leaves out its cycle counters
+    (:data:`CHIP_CYCLE_COUNTERS`) and its cores theirs
+    (:data:`~rtl.lif_core.CYCLE_COUNTERS`), which reads them as 0: six 32-bit
+    counters a small FPGA can spend better.
     """
 
-    def __init__(self, params, *, synapse_ram="dual"):
+    def __init__(self, params, *, synapse_ram="dual", cycle_counters=True):
         if not isinstance(params, ChipParams):
             raise TypeError(f"params must be a ChipParams, not {params!r}")
+        if not isinstance(cycle_counters, bool):
+            raise TypeError(f"cycle_counters must be True or False, not {cycle_counters!r}")
         self.params = params
         self.synapse_ram = synapse_ram
+        self.cycle_counters = cycle_counters
         super().__init__({
             "ext_in": In(stream.Signature(packet_layout(params))),
             "ext_out": Out(stream.Signature(host_event_layout(params))),
@@ -104,11 +117,11 @@ class Chip(wiring.Component):
         # A one-core chip in XY mode has nowhere to route to: its own packets and the host's
         # go straight into the core, and the router (a fifth of a small FPGA) is left out.
         single = C == 1 and not keyed_mode
-        cores, tables, routers = [], [], []
+        cores, tables, routers, inbufs = [], [], [], []
         for k in range(C):
             x, y = p.core_xy(k)
             core = LIFCore(p.core, spike_fifo_depth=p.core.n_neurons + UPDATE_STAGES + 1,
-                           synapse_ram=self.synapse_ram)
+                           synapse_ram=self.synapse_ram, cycle_counters=self.cycle_counters)
             table = OutputTable(p, core_index=k)
             m.submodules[f"core_{x}_{y}"] = core
             m.submodules[f"table_{x}_{y}"] = table
@@ -117,12 +130,29 @@ class Chip(wiring.Component):
                 router = Router(p, x, y)
                 m.submodules[f"router_{x}_{y}"] = router
                 wiring.connect(m, table.packet_out, router.in_l)
-                m.d.comb += [core.axon_in.valid.eq(router.out_l.valid),
-                             core.axon_in.payload.axon.eq(router.out_l.payload.axon),
-                             router.out_l.ready.eq(core.axon_in.ready)]
+                # A two-entry buffer in front of the core, so that the router's arbiters do
+                # not wait on the core's input logic in the same clock.
+                inbuf = fifo.SyncFIFOBuffered(width=p.core.axon_bits, depth=2)
+                m.submodules[f"inbuf_{x}_{y}"] = inbuf
+                m.d.comb += [inbuf.w_en.eq(router.out_l.valid),
+                             inbuf.w_data.eq(router.out_l.payload.axon),
+                             router.out_l.ready.eq(inbuf.w_rdy),
+                             core.axon_in.valid.eq(inbuf.r_rdy),
+                             core.axon_in.payload.axon.eq(inbuf.r_data),
+                             inbuf.r_en.eq(core.axon_in.ready)]
                 routers.append(router)
+                inbufs.append(inbuf)
             cores.append(core)
             tables.append(table)
+
+        if single:
+            # A two-entry buffer between the table and the core, so that the core's input
+            # ready does not run through the table's walk into the spike FIFO in one clock.
+            m.submodules.loopback = loopback = fifo.SyncFIFOBuffered(width=p.core.axon_bits,
+                                                                     depth=2)
+            m.d.comb += [loopback.w_en.eq(tables[0].packet_out.valid),
+                         loopback.w_data.eq(tables[0].packet_out.payload.axon),
+                         tables[0].packet_out.ready.eq(loopback.w_rdy)]
 
         def at(x, y):
             return routers[p.core_index(x, y)] if 0 <= x < p.cols and 0 <= y < p.rows else None
@@ -146,13 +176,18 @@ class Chip(wiring.Component):
         m.d.comb += self.timestep.eq(timestep)
         cores_busy = Cat(c.busy for c in cores).any()
         tables_busy = Cat(t.busy for t in tables).any()
-        mesh_busy = tables[0].packet_out.valid if single else ~Cat(r.empty for r in routers).all()
+        if single:
+            mesh_busy = tables[0].packet_out.valid | (loopback.level != 0)
+        else:
+            mesh_busy = ~Cat(*(r.empty for r in routers),
+                             *(b.level == 0 for b in inbufs)).all()
         merger_busy = self.ext_out.valid
         drained = Signal()
         m.d.comb += drained.eq(~cores_busy & ~tables_busy & ~mesh_busy & ~merger_busy)
 
         counters = {c: Signal(32, name=f"count_{c.name.lower()}") for c in ChipCounter
-                    if c != ChipCounter.ROUTED}
+                    if c != ChipCounter.ROUTED and
+                    (self.cycle_counters or c not in CHIP_CYCLE_COUNTERS)}
         m.d.comb += counters[ChipCounter.TIMESTEP].eq(timestep)
         m.d.comb += counters[ChipCounter.PACKETS].eq(sum(t.packets for t in tables))
         m.d.comb += counters[ChipCounter.UNROUTED].eq(
@@ -165,13 +200,13 @@ class Chip(wiring.Component):
         if single:
             # The table's packets first; host packets only come between steps anyway.
             ingress = stream.Signature(packet_layout(p)).create()
-            local, core_in = tables[0].packet_out, cores[0].axon_in
+            core_in = cores[0].axon_in
             routed_single = Signal(32)
-            m.d.comb += [core_in.valid.eq(local.valid | ingress.valid),
-                         core_in.payload.axon.eq(Mux(local.valid, local.payload.axon,
+            m.d.comb += [core_in.valid.eq(loopback.r_rdy | ingress.valid),
+                         core_in.payload.axon.eq(Mux(loopback.r_rdy, loopback.r_data,
                                                      ingress.payload.axon)),
-                         local.ready.eq(core_in.ready),
-                         ingress.ready.eq(core_in.ready & ~local.valid)]
+                         loopback.r_en.eq(core_in.ready),
+                         ingress.ready.eq(core_in.ready & ~loopback.r_rdy)]
             with m.If(core_in.valid & core_in.ready):
                 m.d.sync += routed_single.eq(routed_single + 1)
         else:
@@ -286,7 +321,13 @@ class Chip(wiring.Component):
             m.d.sync += [dbg_busy.eq(0), local_pending.eq(0)]
 
         # ---- tick ---------------------------------------------------------------------
-        m.d.comb += self.tick.ready.eq(~stepping & drained & ~self.ext_in.valid & ~cfg.valid &
+        # `drained` is an OR over every busy flag of the chip; the barrier reads it a cycle
+        # late, so that it ends no long path. Nothing starts work in between unless a port
+        # takes something, and taking anything in a cycle clears the registered `quiet`.
+        quiet = Signal()
+        m.d.sync += quiet.eq(drained & ~self.ext_in.valid & ~cfg.valid & ~dbg.req.valid &
+                             ~dbg_busy)
+        m.d.comb += self.tick.ready.eq(~stepping & quiet & ~self.ext_in.valid & ~cfg.valid &
                                        ~dbg.req.valid & ~dbg_busy)
         go = self.tick.valid & self.tick.ready
         # Registered, so a core's `busy` (which includes its tick input) cannot loop back
@@ -298,22 +339,19 @@ class Chip(wiring.Component):
                 m.d.sync += core_tick[k].eq(0)
         with m.If(go):
             m.d.sync += [stepping.eq(1), core_tick.eq((1 << C) - 1)]
-        with m.If(stepping & drained & (core_tick == 0)):
+        settled = Signal()     # drained, a cycle ago, with every core's tick taken by then
+        m.d.sync += settled.eq(drained & (core_tick == 0))
+        with m.If(stepping & settled & (core_tick == 0)):
             m.d.sync += [stepping.eq(0), timestep.eq(timestep + 1)]
 
-        with m.If(stepping):
-            with m.If(cores_busy):
-                m.d.sync += counters[ChipCounter.UPDATE_CYCLES].eq(
-                    counters[ChipCounter.UPDATE_CYCLES] + 1)
-            with m.Else():
-                m.d.sync += counters[ChipCounter.DRAIN_CYCLES].eq(
-                    counters[ChipCounter.DRAIN_CYCLES] + 1)
-        with m.Elif(drained & ~self.ext_in.valid):
-            m.d.sync += counters[ChipCounter.IDLE_CYCLES].eq(
-                counters[ChipCounter.IDLE_CYCLES] + 1)
-        with m.Else():
-            m.d.sync += counters[ChipCounter.DELIVER_CYCLES].eq(
-                counters[ChipCounter.DELIVER_CYCLES] + 1)
+        for counter, when in ((ChipCounter.UPDATE_CYCLES, stepping & cores_busy),
+                              (ChipCounter.DRAIN_CYCLES, stepping & ~cores_busy),
+                              (ChipCounter.IDLE_CYCLES, ~stepping & drained & ~self.ext_in.valid),
+                              (ChipCounter.DELIVER_CYCLES,
+                               ~stepping & ~(drained & ~self.ext_in.valid))):
+            if counter in counters:
+                with m.If(when):
+                    m.d.sync += counters[counter].eq(counters[counter] + 1)
 
         m.d.comb += self.busy.eq(stepping | ~drained | self.ext_in.valid | self.tick.valid |
                                  dbg_busy)
