@@ -22,10 +22,10 @@ from amaranth.lib.wiring import In, Out
 from golden_model.chip import ChipParams
 from golden_model.protocol import (ERROR, ESC, ESC_XOR, EVENTS, FLAG, MAGIC, REPLY, STATUS_FIELDS,
                                    VERSION, Error, Op, params_id)
-from .chip import (CHIP_REGION, ChipCounter, ChipDebugSignature, chip_config_layout,
-                   chip_debug_layout)
+from .chip import (CHIP_CYCLE_COUNTERS, CHIP_REGION, ChipCounter, ChipDebugSignature,
+                   chip_config_layout, chip_debug_layout)
 from .learning import LEARN_BASE, LearnKind, LearnParam, learn_addr, trace_memories
-from .lif_core import Counter, LIFCore, Region
+from .lif_core import CYCLE_COUNTERS, Counter, LIFCore, Region
 from .output_table import OutRegion
 from .router import INPUT_TABLE, ROUTER_REGION, packet_layout
 from .chip import host_event_layout
@@ -35,11 +35,23 @@ __all__ = ["HostInterface", "address_windows", "crc16_update", "MAX_EVENTS_PER_F
 MAX_EVENTS_PER_FRAME = 64
 
 
-def address_windows(params, *, write):
+def _cycle_counter_holes():
+    # {region: (lo, hi)}: the cycle counters, each region's a contiguous run.
+    holes = {}
+    for region, members in ((Region.COUNTER, CYCLE_COUNTERS), (CHIP_REGION, CHIP_CYCLE_COUNTERS)):
+        lo, hi = min(members), max(members) + 1
+        assert sorted(members) == list(range(lo, hi))
+        holes[region] = (lo, hi)
+    return holes
+
+
+def address_windows(params, *, write, cycle_counters=True):
     """``{region: [(lo, hi), ...]}``: the addresses ``lo <= addr < hi`` a host may write or read.
 
     Every region of every core has the same map; region 15 (the chip's
     counters) can only be read and region 14 (key/mask tables) only written.
+    Without ``cycle_counters`` the cycle counters of the cores and of the chip
+    cannot be read.
     """
     if not isinstance(params, ChipParams):
         raise TypeError(f"params must be a ChipParams, not {params!r}")
@@ -62,6 +74,10 @@ def address_windows(params, *, write):
             windows[ROUTER_REGION].append((INPUT_TABLE, INPUT_TABLE + params.key_inputs * 4))
     if not write:
         windows[CHIP_REGION] = [(0, ChipCounter.ROUTED + params.n_cores)]
+    if not write and not cycle_counters:
+        for region, (h_lo, h_hi) in _cycle_counter_holes().items():
+            windows[region] = [piece for lo, hi in windows[region]
+                               for piece in ((lo, min(hi, h_lo)), (max(lo, h_hi), hi))]
     return {r: [(lo, hi) for lo, hi in w if hi > lo] for r, w in windows.items()}
 
 
@@ -112,6 +128,10 @@ class HostInterface(wiring.Component):
     max_payload : int
         Size of the receive buffer in bytes, 16..4096 (default 512): the
         longest command payload accepted.
+    cycle_counters : bool
+        Whether the chip behind it has its cycle counters (see
+        :class:`~rtl.chip.Chip`). Without them, a ``READ`` of one is refused
+        with ``BAD_ADDRESS``, and ``STATUS`` clears its flag.
 
     Ports
     -----
@@ -125,7 +145,7 @@ class HostInterface(wiring.Component):
         chip is busy, bit 3 an error reply starts.
     """
 
-    def __init__(self, params, *, max_payload=512):
+    def __init__(self, params, *, max_payload=512, cycle_counters=True):
         try:
             if not isinstance(params, ChipParams):
                 raise TypeError(f"params must be a ChipParams, not {params!r}")
@@ -133,6 +153,8 @@ class HostInterface(wiring.Component):
                 raise TypeError(f"max_payload must be an integer, not {max_payload!r}")
             if not 16 <= max_payload <= 4096:
                 raise ValueError(f"max_payload must be between 16 and 4096, not {max_payload}")
+            if not isinstance(cycle_counters, bool):
+                raise TypeError(f"cycle_counters must be True or False, not {cycle_counters!r}")
             if params.rows > 255 or params.cols > 255:
                 raise ValueError("the host protocol addresses at most 255 rows and columns")
         except (TypeError, ValueError):
@@ -140,6 +162,7 @@ class HostInterface(wiring.Component):
             raise
         self.params = params
         self.max_payload = max_payload
+        self.cycle_counters = cycle_counters
         super().__init__({
             "rx": In(stream.Signature(8)),
             "tx": Out(stream.Signature(8)),
@@ -257,7 +280,8 @@ class HostInterface(wiring.Component):
         # ---- transmitter: header and payload bytes, then CRC and escaping --------------
         content = stream.Signature(8).create()      # unescaped frame bytes
         content_last = Signal()
-        tx_start = Signal()
+        tx_start = Signal()         # the executor starts a reply...
+        tx_go = Signal()            # ...and the generator takes it a cycle later
         tx_idle = Signal()
         tx_op = Signal(8)
         tx_seq = Signal(8)
@@ -302,7 +326,7 @@ class HostInterface(wiring.Component):
         with m.FSM(name="txgen"):
             with m.State("IDLE"):
                 m.d.comb += tx_idle.eq(1)
-                with m.If(tx_start):
+                with m.If(tx_go):
                     m.d.sync += k.eq(0)
                     m.next = "HEADER"
             with m.State("HEADER"):
@@ -368,6 +392,18 @@ class HostInterface(wiring.Component):
                         with m.If(ev_count == 0):
                             m.next = "IDLE"
 
+        # One register between the generator and the framer: the generator's byte mux (the
+        # STATUS fields are 31 bytes of live signals) and the framer's escape check would
+        # otherwise share a clock.
+        q_valid, q_byte, q_last, q_special = Signal(), Signal(8), Signal(), Signal()
+        q_take = Signal()
+        m.d.comb += [content.ready.eq(~q_valid | q_take),
+                     q_special.eq((q_byte == FLAG) | (q_byte == ESC))]
+        with m.If(content.valid & content.ready):
+            m.d.sync += [q_valid.eq(1), q_byte.eq(content.payload), q_last.eq(content_last)]
+        with m.Elif(q_take):
+            m.d.sync += q_valid.eq(0)
+
         # The framer: FLAG, the content escaped, then the CRC (low byte first) escaped.
         tx_crc = Signal(16)
         out_byte = Signal(8)
@@ -386,20 +422,20 @@ class HostInterface(wiring.Component):
                 m.d.sync += [tx.valid.eq(1), tx.payload.eq(Mux(special, ESC, b)),
                              out_byte.eq(b), pending_esc.eq(special),
                              crc_phase.eq(Mux(crc_phase == 1, 2, 0))]
-            with m.Elif(content.valid & ~started):
+            with m.Elif(q_valid & ~started):
                 m.d.sync += [tx.valid.eq(1), tx.payload.eq(FLAG), started.eq(1),
                              tx_crc.eq(0xFFFF)]
-            with m.Elif(content.valid):
-                b = content.payload
-                special = (b == FLAG) | (b == ESC)
-                m.d.comb += content.ready.eq(1)
-                m.d.sync += [tx.valid.eq(1), tx.payload.eq(Mux(special, ESC, b)),
-                             out_byte.eq(b), pending_esc.eq(special),
-                             tx_crc.eq(crc16_update(tx_crc, b))]
-                with m.If(content_last):
+            with m.Elif(q_valid):
+                m.d.comb += q_take.eq(1)
+                m.d.sync += [tx.valid.eq(1), tx.payload.eq(Mux(q_special, ESC, q_byte)),
+                             out_byte.eq(q_byte), pending_esc.eq(q_special),
+                             tx_crc.eq(crc16_update(tx_crc, q_byte))]
+                with m.If(q_last):
                     m.d.sync += [crc_phase.eq(1), started.eq(0)]
+        m.d.sync += tx_go.eq(tx_start)
         tx_drained = Signal()
-        m.d.comb += tx_drained.eq(tx_idle & ~tx.valid & ~pending_esc & (crc_phase == 0))
+        m.d.comb += tx_drained.eq(tx_idle & ~tx_go & ~q_valid & ~tx.valid & ~pending_esc &
+                                  (crc_phase == 0))
 
         # ---- event FIFO: the chip's host events, tagged with the step ------------------
         ev = self.ext_out.payload
@@ -439,14 +475,18 @@ class HostInterface(wiring.Component):
             start_reply(rx_op | REPLY, length, kind)
             m.next = "REPLY"
 
+        # The sums are registered: they would otherwise lead into the STATUS byte mux.
+        line_frame_errors, line_overrun_total = Signal(16), Signal(16)
+        m.d.sync += [line_frame_errors.eq(frame_errors + self.line_errors),
+                     line_overrun_total.eq(overruns + self.line_overruns)]
         status_values = {
-            "magic": MAGIC, "version": VERSION, "flags": Cat(loaded, chip_busy),
+            "magic": MAGIC, "version": VERSION, "flags": Cat(loaded, chip_busy, self.cycle_counters),
             "timestep": self.timestep, "params_id": params_id(p), "rows": p.rows,
             "cols": p.cols, "n_neurons": p.core.n_neurons, "n_axons": p.core.n_axons,
             "max_payload": P, "writes": writes, "load_crc": load_crc,
             "crc_errors": crc_errors,
-            "frame_errors": (frame_errors + self.line_errors)[:16],
-            "overruns": (overruns + self.line_overruns)[:16], "last_seq": last_seq,
+            "frame_errors": line_frame_errors, "overruns": line_overrun_total,
+            "last_seq": last_seq,
         }
         m.d.comb += [status.eq(Cat(*(fit(status_values[name], 8 * n)
                                      for name, n in STATUS_FIELDS))),
@@ -460,23 +500,30 @@ class HostInterface(wiring.Component):
         # One address check serves WRITE and READ. No window crosses a 4 kB page that
         # another window of its region uses, so (direction, region, page) picks the only
         # window the address can be in, and one pair of comparators does the rest.
-        is_write = rx_op == Op.WRITE
+        # The check takes two clocks: CHECK registers the record's end and its window, and
+        # BOUNDS compares them.
+        is_write = Signal()         # registered with rx_op
         c_core, c_region, c_addr = w_core, w_region, w_addr
         c_end = Signal(17)
-        m.d.comb += c_end.eq(c_addr + Mux(is_write, 1, r_count))
         lo, hi, known = Signal(16), Signal(17), Signal()
+        lo_c, hi_c, known_c = Signal(16), Signal(17), Signal()
         with m.Switch(Cat(c_addr[12:16], c_region[:4], is_write)):
             for write in (False, True):
                 for r, spans in address_windows(p, write=write).items():
                     for w_lo, w_hi in spans:
                         for page in range(w_lo >> 12, ((w_hi - 1) >> 12) + 1):
                             with m.Case(page | int(r) << 4 | write << 8):
-                                m.d.comb += [lo.eq(w_lo), hi.eq(w_hi), known.eq(1)]
+                                m.d.comb += [lo_c.eq(w_lo), hi_c.eq(w_hi), known_c.eq(1)]
+        where_ok = Signal()
         addr_ok = Signal()
-        m.d.comb += addr_ok.eq(known & (c_core < p.n_cores) & (c_region < 16) &
-                               (c_addr >= lo) & (c_end <= hi))
+        in_hole = Signal()          # a READ that reaches a counter the chip was built without
+        m.d.comb += addr_ok.eq(known & where_ok & (c_addr >= lo) & (c_end <= hi) & ~in_hole)
+        if not self.cycle_counters:
+            for region, (h_lo, h_hi) in _cycle_counter_holes().items():
+                with m.If(~is_write & (c_region == region) & (c_addr < h_hi) & (c_end > h_lo)):
+                    m.d.comb += in_hole.eq(1)
         s_x, s_y, s_axon = rec[0:8], rec[8:16], rec[16:32]
-        spike_ok = (s_x < p.cols) & (s_y < p.rows) & (s_axon < p.core.n_axons)
+        spike_ok = Signal()
 
         # Payloads are driven all the time; only `valid` depends on the state.
         cfg = cfg_o.payload
@@ -487,12 +534,23 @@ class HostInterface(wiring.Component):
                      dbg_req.payload.core.eq(read_core), dbg_req.payload.region.eq(read_region),
                      dbg_req.payload.addr.eq(read_addr)]
 
+        # The next EVENTS frame's record count and length, from the FIFO level two cycles
+        # ago. Only the generator pops, and it has long finished when the link is drained,
+        # so the count never exceeds what the FIFO holds.
+        ev_min = Signal(range(MAX_EVENTS_PER_FRAME + 1))
+        ev_n = Signal(range(MAX_EVENTS_PER_FRAME + 1))
+        ev_bytes = Signal(16)
+        m.d.sync += [ev_min.eq(Mux(events.level > MAX_EVENTS_PER_FRAME, MAX_EVENTS_PER_FRAME,
+                                   events.level)),
+                     ev_n.eq(ev_min), ev_bytes.eq(ev_min * 6)]
+
         with m.FSM(name="exec"):
             with m.State("IDLE"):
                 with m.If(frame_done):
                     m.d.comb += activity[0].eq(1)
                     m.d.sync += [i.eq(0), j.eq(0), rd_ptr.eq(0), applying.eq(0),
                                  rx_op.eq(in_op), rx_seq.eq(in_seq), rx_len.eq(in_len),
+                                 is_write.eq(in_op == Op.WRITE),
                                  len_0.eq(in_len == 0), len_4.eq(in_len == 4),
                                  len_6.eq(in_len == 6), len_x4.eq(in_len[:2] == 0),
                                  len_x8.eq(in_len[:3] == 0),
@@ -582,10 +640,19 @@ class HostInterface(wiring.Component):
             last_rec = Signal()
             with m.State("CHECK"):
                 m.d.comb += buffer_busy.eq(1)
-                m.d.sync += [rec_ok.eq(Mux(is_write | (rx_op == Op.READ), addr_ok, spike_ok)),
+                m.d.sync += [c_end.eq(c_addr + Mux(is_write, 1, r_count)),
+                             lo.eq(lo_c), hi.eq(hi_c), known.eq(known_c),
+                             where_ok.eq((c_core < p.n_cores) & (c_region < 16)),
+                             spike_ok.eq((s_x < p.cols) & (s_y < p.rows) &
+                                         (s_axon < p.core.n_axons)),
                              count_bad.eq((r_count == 0) | (r_count > max_read)),
                              commit_ok.eq((rec[0:32] == writes) & (rec[32:48] == load_crc)),
                              last_rec.eq(i + 1 == n_rec)]
+                m.next = "BOUNDS"
+
+            with m.State("BOUNDS"):
+                m.d.comb += buffer_busy.eq(1)
+                m.d.sync += rec_ok.eq(Mux(is_write | (rx_op == Op.READ), addr_ok, spike_ok))
                 m.next = "RECORD"
 
             with m.State("RECORD"):
@@ -645,12 +712,10 @@ class HostInterface(wiring.Component):
                 m.d.comb += self.tick.valid.eq(steps_left != 0)
                 with m.If(self.tick.valid & self.tick.ready):
                     m.d.sync += steps_left.eq(steps_left - 1)
-                level = events.level
                 with m.If(tx_drained):
-                    with m.If(level != 0):
-                        count = Mux(level > MAX_EVENTS_PER_FRAME, MAX_EVENTS_PER_FRAME, level)
-                        m.d.sync += [ev_count.eq(count), run_events.eq(run_events + count)]
-                        start_reply(EVENTS, count * 6, _Kind.EVENTS)
+                    with m.If(ev_n != 0):
+                        m.d.sync += [ev_count.eq(ev_n), run_events.eq(run_events + ev_n)]
+                        start_reply(EVENTS, ev_bytes, _Kind.EVENTS)
                     with m.Elif((steps_left == 0) & ~chip_busy & ~self.ext_out.valid):
                         ok(8, _Kind.DONE)
 
