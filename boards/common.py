@@ -129,6 +129,8 @@ class BoardTop(Elaboratable):
     * ``default_clk_mhz``: the clock used when ``clk_mhz`` is ``None``;
     * ``activity_leds``: one ``(resource, number)`` per ``HostTop.activity`` bit, or ``None``;
     * ``synapse_ram``: ``"spram"`` where the device has SPRAM for the synapse tables;
+    * ``cycle_counters``: False where the device is too small to spend six 32-bit
+      counters on cycle statistics (see :class:`~rtl.chip.Chip`);
     * ``plan_pll(clk_mhz)``: a PLL setting object with ``out_mhz`` and ``as_dict()``,
       or ``None`` to run ``sync`` straight from the board clock;
     * ``elaborate_pll(m, platform, pll)``: returns the ``(clock, locked)`` signals.
@@ -139,6 +141,7 @@ class BoardTop(Elaboratable):
     default_clk_mhz = None
     activity_leds = ()
     synapse_ram = "dual"
+    cycle_counters = True
 
     def __init__(self, chip_params, *, clk_mhz=None, baud=115200):
         from golden_model.chip import ChipParams
@@ -208,7 +211,8 @@ class BoardTop(Elaboratable):
         m.d.comb += cd_sync.rst.eq(rst)
 
         m.submodules.host = host = HostTop(self.chip_params, clk_hz=self.clk_hz, baud=self.baud,
-                                           synapse_ram=self.synapse_ram)
+                                           synapse_ram=self.synapse_ram,
+                                           cycle_counters=self.cycle_counters)
 
         uart = platform.request("uart", 0, dir="-")
         m.submodules.uart_rx = rx_buf = io.Buffer("i", uart.rx)

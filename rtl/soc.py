@@ -33,6 +33,8 @@ class HostTop(wiring.Component):
         The host interface's receive buffer (default 512 bytes).
     synapse_ram : str
         ``"dual"`` or ``"spram"``, for every core (see :class:`~rtl.lif_core.LIFCore`).
+    cycle_counters : bool
+        Build the chip's cycle counters (default True; see :class:`~rtl.chip.Chip`).
 
     Ports
     -----
@@ -50,7 +52,7 @@ class HostTop(wiring.Component):
     activity: Out(4)
 
     def __init__(self, chip_params, *, clk_hz, baud=115200, max_payload=512,
-                 synapse_ram="dual"):
+                 synapse_ram="dual", cycle_counters=True):
         try:
             if not isinstance(chip_params, ChipParams):
                 raise TypeError(f"chip_params must be a ChipParams, not {chip_params!r}")
@@ -62,6 +64,7 @@ class HostTop(wiring.Component):
         self.clk_hz, self.baud = clk_hz, baud
         self.max_payload = max_payload
         self.synapse_ram = synapse_ram
+        self.cycle_counters = cycle_counters
         super().__init__()
 
     def elaborate(self, platform):
@@ -69,7 +72,8 @@ class HostTop(wiring.Component):
         m.submodules.uart_rx = rx = UARTRx(self.divisor)
         m.submodules.uart_tx = tx = UARTTx(self.divisor)
         host, _ = host_and_chip(m, self.chip_params, max_payload=self.max_payload,
-                                synapse_ram=self.synapse_ram)
+                                synapse_ram=self.synapse_ram,
+                                cycle_counters=self.cycle_counters)
         m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx),
                      host.line_errors.eq(rx.frame_errors), host.line_overruns.eq(rx.overruns),
                      self.activity.eq(host.activity)]
@@ -78,16 +82,17 @@ class HostTop(wiring.Component):
         return m
 
 
-def host_and_chip(m, chip_params, *, max_payload=512, synapse_ram="dual"):
+def host_and_chip(m, chip_params, *, max_payload=512, synapse_ram="dual", cycle_counters=True):
     """Add a :class:`HostInterface` and the :class:`Chip` behind it to module ``m``.
 
     Returns ``(host, chip)``; the host's byte streams and line counters are left to
     the caller. ``RESET`` resets the chip's registers.
     """
-    m.submodules.host = host = HostInterface(chip_params, max_payload=max_payload)
+    m.submodules.host = host = HostInterface(chip_params, max_payload=max_payload,
+                                             cycle_counters=cycle_counters)
     chip_reset = Signal()
     m.submodules.chip = chip = ResetInserter(chip_reset)(
-        Chip(chip_params, synapse_ram=synapse_ram))
+        Chip(chip_params, synapse_ram=synapse_ram, cycle_counters=cycle_counters))
     m.d.comb += [chip_reset.eq(host.chip_reset), host.chip_busy.eq(chip.busy),
                  host.timestep.eq(chip.timestep)]
     wiring.connect(m, host.config, chip.config)

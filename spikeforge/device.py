@@ -239,11 +239,17 @@ class ProtocolTransport:
         return np.array(u, dtype=np.int64), np.array(v, dtype=np.int64)
 
     def counters(self):
+        """The chip's counters by name; a chip built without cycle counters has none of them."""
         from rtl.chip import CHIP_REGION, ChipCounter
-        n = ChipCounter.ROUTED + self.params.n_cores
-        values = self.read(0, CHIP_REGION, 0, n)
-        out = {c.name.lower(): values[c] for c in ChipCounter if c != ChipCounter.ROUTED}
-        out["routed"] = values[ChipCounter.ROUTED:]
+        from rtl.host import address_windows
+        cycles = bool(self.status()["flags"] & pr.STATUS_CYCLE_COUNTERS)
+        values = {}
+        for lo, hi in address_windows(self.params, write=False,
+                                      cycle_counters=cycles)[CHIP_REGION]:
+            values.update(zip(range(lo, hi), self.read(0, CHIP_REGION, lo, hi - lo)))
+        out = {c.name.lower(): values[c] for c in ChipCounter
+               if c != ChipCounter.ROUTED and c in values}
+        out["routed"] = [values[ChipCounter.ROUTED + k] for k in range(self.params.n_cores)]
         return out
 
     def close(self):
@@ -295,11 +301,15 @@ class Device:
 
     @classmethod
     def simulated(cls, params, *, uart=False, divisor=4, max_payload=512, timeout=2e-3,
-                  link=None):
-        """The board top in the Amaranth simulator; ``link`` may wrap it (to inject faults)."""
+                  link=None, cycle_counters=True):
+        """The board top in the Amaranth simulator; ``link`` may wrap it (to inject faults).
+
+        ``cycle_counters=False`` simulates a chip built without them, as on the iCEBreaker.
+        """
         from sim.host_link import SimLink
         params = _check_params(params)
-        link = link or SimLink(params, uart=uart, divisor=divisor, max_payload=max_payload)
+        link = link or SimLink(params, uart=uart, divisor=divisor, max_payload=max_payload,
+                               cycle_counters=cycle_counters)
         return cls(ProtocolTransport(params, link, timeout=timeout, name="simulated"))
 
     @classmethod

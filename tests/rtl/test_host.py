@@ -85,7 +85,8 @@ def test_status_describes_the_chip(fresh):
     assert (s["magic"], s["version"], s["rows"], s["cols"]) == (pr.MAGIC, pr.VERSION, 1, 2)
     assert (s["n_neurons"], s["n_axons"], s["max_payload"]) == (16, 8, MAX_PAYLOAD)
     assert s["params_id"] == pr.params_id(CHIP)
-    assert (s["flags"], s["writes"], s["load_crc"], s["timestep"]) == (0, 0, 0xFFFF, 0)
+    assert (s["flags"], s["writes"], s["load_crc"], s["timestep"]) == \
+        (pr.STATUS_CYCLE_COUNTERS, 0, 0xFFFF, 0)
 
 
 def random_writes(rng, n):
@@ -221,7 +222,7 @@ def test_reset_clears_the_chip_registers(fresh):
     assert s["timestep"] == 3 and s["last_seq"] == (fresh.seq - 2) & 0xFF
     fresh.ok(pr.Op.RESET)
     s = fresh.status()
-    assert (s["timestep"], s["flags"], s["writes"]) == (0, 0, 0)
+    assert (s["timestep"], s["flags"], s["writes"]) == (0, pr.STATUS_CYCLE_COUNTERS, 0)
 
 
 def test_address_windows_cover_what_the_loader_writes():
@@ -233,10 +234,27 @@ def test_address_windows_cover_what_the_loader_writes():
         assert any(lo <= addr < hi for lo, hi in windows[region]), (region, addr)
 
 
+def test_address_windows_without_cycle_counters():
+    from rtl.chip import CHIP_CYCLE_COUNTERS
+    from rtl.lif_core import CYCLE_COUNTERS, Counter
+    full = address_windows(CHIP, write=False)
+    cut = address_windows(CHIP, write=False, cycle_counters=False)
+    assert full[Region.COUNTER] == [(0, len(Counter))]
+    assert cut[Region.COUNTER] == [(0, min(CYCLE_COUNTERS)), (max(CYCLE_COUNTERS) + 1,
+                                                              len(Counter))]
+    assert cut[CHIP_REGION] == [(0, 1), (5, ChipCounter.ROUTED + CHIP.n_cores)]
+    assert sorted(CHIP_CYCLE_COUNTERS) == [1, 2, 3, 4]
+    assert {r: w for r, w in cut.items() if r not in (Region.COUNTER, CHIP_REGION)} == \
+        {r: w for r, w in full.items() if r not in (Region.COUNTER, CHIP_REGION)}
+    assert address_windows(CHIP, write=True, cycle_counters=False) == \
+        address_windows(CHIP, write=True)
+
+
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"params": CHIP.core}, TypeError, r"^params must be a ChipParams, not CoreParams\("),
     ({"max_payload": 8}, ValueError, r"^max_payload must be between 16 and 4096, not 8$"),
     ({"max_payload": 64.0}, TypeError, r"^max_payload must be an integer, not 64.0$"),
+    ({"cycle_counters": 0}, TypeError, r"^cycle_counters must be True or False, not 0$"),
 ])
 def test_argument_errors(kwargs, error, message):
     args = {"params": CHIP} | kwargs

@@ -80,6 +80,37 @@ def test_same_script_same_spikes_golden_and_simulated_board(link):
     assert board.transport.counters()["host_events"] == len(golden[0])
 
 
+def test_a_chip_without_cycle_counters():
+    """As on the iCEBreaker: same spikes, STATUS says so, and the missing counters are refused."""
+    from rtl.chip import CHIP_REGION, ChipCounter
+    from rtl.lif_core import Counter, Region
+    rng = np.random.default_rng(13)
+    image = random_chip_image(rng, CHIP, host_all=True)
+    inputs = random_chip_inputs(rng, CHIP, 4, rate=0.4)
+    golden = Device.golden(CHIP)
+    golden.load(image)
+    board = Device.simulated(CHIP, timeout=TIMEOUT, cycle_counters=False)
+    board.load(image)
+    expected = golden.run(inputs)
+    np.testing.assert_array_equal(board.run(inputs), expected)
+    t = board.transport
+    assert not t.status()["flags"] & pr.STATUS_CYCLE_COUNTERS
+    counters = t.counters()
+    assert counters["host_events"] == len(expected) > 0 and counters["timestep"] == 4
+    assert not {"deliver_cycles", "update_cycles", "drain_cycles", "idle_cycles"} & set(counters)
+    # The counters beside the missing ones still read; a READ that touches one is refused.
+    assert t.read(1, Region.COUNTER, Counter.TIMESTEP, 3)[0] == 4
+    assert t.read(0, CHIP_REGION, ChipCounter.BAD_PACKETS, 1) == [0]
+    for core, region, addr, count in ((1, Region.COUNTER, Counter.IDLE_CYCLES, 1),
+                                      (0, Region.COUNTER, Counter.SPIKES, 2),
+                                      (0, CHIP_REGION, ChipCounter.TIMESTEP, 2),
+                                      (0, CHIP_REGION, ChipCounter.IDLE_CYCLES, 3)):
+        with pytest.raises(DeviceError, match=rf"^the board refused READ: record 0 addresses "
+                                              rf"core {core} region {int(region)} address "
+                                              rf"{int(addr)}, which does not exist$"):
+            t.read(core, region, addr, count)
+
+
 def test_corrupted_frames_are_refused_and_sent_again(link):
     rng = np.random.default_rng(12)
     image = random_chip_image(rng, CHIP, host_all=True)
