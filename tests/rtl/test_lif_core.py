@@ -51,6 +51,25 @@ def test_every_neuron_spiking_under_backpressure_loses_nothing():
         assert [n for s, n in result["spike_order"] if s == t] == list(range(32))
 
 
+def test_back_to_back_synapses_on_one_slot_all_count():
+    """Runs of entries that hit the same accumulator slot in consecutive clocks, within an
+    axon and across back-to-back events: each sum must see the one just before it, which
+    has not been written yet when its read is issued."""
+    params = CoreParams(n_neurons=16, n_axons=3, n_synapses=24, max_delay=2, state_bits=16,
+                        weight_bits=8, weight_signed=True)
+    synapses = [(0, 1, 100, 1)] * 6 + [(0, 2, -7, 2), (0, 2, -9, 2), (0, 1, 3, 1)]
+    synapses += [(1, 1, 11, 1), (1, 1, -13, 1), (1, 3, 5, 1), (1, 1, 17, 1)]
+    synapses += [(2, 2, 19, 2), (2, 2, 23, 2), (2, 1, 29, 1)]
+    image = CoreImage(params, [LIFProfile(vth=30000, du=4095, du_offset=1)], 0,
+                      SynapseTable.from_synapses(3, synapses))
+    steps = [[0, 1, 2, 0, 1], [2, 2, 0], [], [1, 0, 1, 2]]
+    result = CoreBench(LIFCore(params), stall=0.0, seed=5).run(image, steps)
+    golden = assert_matches_golden(image, steps, result)
+    # By hand: neuron 1's u after step 0 is two events of axon 0 (603 each), two of axon 1
+    # (15 each) and one of axon 2 (29); a decay of 4096 keeps nothing of the step before.
+    assert golden.u[0][1] == 2 * 603 + 2 * 15 + 29
+
+
 def test_refractory_and_reset_modes_match_golden():
     params = CoreParams(n_neurons=16, n_axons=3, n_synapses=48, max_delay=2, state_bits=16,
                         refractory_bits=3)
