@@ -158,7 +158,8 @@ class OutputTable(wiring.Component):
 
         # Pointer stage: the spike's neuron addresses start/count; held until the walk takes it.
         m.d.comb += [
-            rd_start.addr.eq(Mux(dbg_go, dbg.req.payload.addr, spike_neuron)),
+            # Addresses follow the requests: debug reads only come when no spike waits.
+            rd_start.addr.eq(Mux(spike_valid, spike_neuron, dbg.req.payload.addr)),
             rd_count.addr.eq(rd_start.addr),
             rd_start.en.eq(p_ready),
             rd_count.en.eq(p_ready),
@@ -169,7 +170,7 @@ class OutputTable(wiring.Component):
             m.d.sync += p_valid.eq(0)
 
         # Walk: one entry read per clock while the entry stage can move on.
-        m.d.comb += [rd_entry.addr.eq(Mux(dbg_go, dbg.req.payload.addr, g_addr)),
+        m.d.comb += [rd_entry.addr.eq(Mux(g_more, g_addr, dbg.req.payload.addr)),
                      rd_entry.en.eq(~e_valid | take)]
         count = rd_count.data[:CB]
         keyed = rd_count.data[CB] if keyed_mode else Const(0, 1)
