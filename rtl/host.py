@@ -231,6 +231,10 @@ class HostInterface(wiring.Component):
             return counter.eq(Mux(counter == 0xFFFF, counter, counter + 1))
 
         # ---- receiver: de-escape, store, check -----------------------------------------
+        # Where the payload and the CRC end, set once the length is in; during the header
+        # the last frame's values, at least 4, keep the header bytes in the CRC.
+        payload_end = Signal(17, init=4)
+        crc_end = Signal(17, init=5)
         m.d.comb += self.rx.ready.eq(1)
         byte = self.rx.payload
         data = Signal(8)
@@ -252,7 +256,6 @@ class HostInterface(wiring.Component):
                 m.d.sync += [bump(frame_errors), in_frame.eq(0)]
             with m.Else():
                 m.d.sync += [esc.eq(0), idx.eq(idx + 1)]
-                payload_end = 4 + in_len
                 with m.If(idx < payload_end):
                     m.d.sync += rx_crc.eq(crc16_update(rx_crc, data))
                 with m.Switch(idx):
@@ -264,7 +267,8 @@ class HostInterface(wiring.Component):
                         m.d.sync += in_len[:8].eq(data)
                     with m.Case(3):
                         length = Cat(in_len[:8], data)
-                        m.d.sync += in_len[8:].eq(data)
+                        m.d.sync += [in_len[8:].eq(data), payload_end.eq(4 + length),
+                                     crc_end.eq(5 + length)]
                         with m.If(length > P):
                             # Skip the rest: the executor answers TOO_LONG.
                             m.d.sync += [in_frame.eq(0), frame_done.eq(1), frame_good.eq(0),
@@ -273,7 +277,7 @@ class HostInterface(wiring.Component):
                     m.d.comb += [buf_w.addr.eq(idx - 4), buf_w.data.eq(data), buf_w.en.eq(1)]
                 with m.If(idx == payload_end):
                     m.d.sync += crc_lo.eq(data)
-                with m.If(idx == payload_end + 1):
+                with m.If(idx == crc_end):
                     m.d.sync += [in_frame.eq(0), frame_done.eq(1), frame_long.eq(0),
                                  frame_good.eq(Cat(crc_lo, data) == rx_crc)]
 
