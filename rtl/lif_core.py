@@ -382,7 +382,8 @@ class LIFCore(wiring.Component):
         # and the config port's ready read them every clock.
         g_more, g_le1 = Signal(), Signal(init=1)
         s3_valid = Signal()
-        delivery_empty = ~p_valid & ~g_more & ~s1_valid & ~s2_valid & ~s3_valid
+        s1b_valid = Signal()
+        delivery_empty = ~p_valid & ~g_more & ~s1_valid & ~s1b_valid & ~s2_valid & ~s3_valid
 
         cfg = self.config
         dbg = self.debug
@@ -437,18 +438,21 @@ class LIFCore(wiring.Component):
                          g_more.eq(g_rem != 1), g_le1.eq(g_rem <= 2)]
         m.d.sync += s1_valid.eq(issue)
 
-        # S1: synapse entry is here; address the accumulator slot.
+        # S1: synapse entry is here; registered, since a block RAM's output is slow.
         s1_target = rd_target.data[:NB]
-        s1_delay_m1 = rd_target.data[NB:NB + DB]
+        s1b_target, s1b_delay_m1 = Signal(NB), Signal(max(DB, 1))
+        s1b_weight = Signal(weight_shape)
+        m.d.sync += [s1b_valid.eq(s1_valid & ~in_learn), s1b_target.eq(s1_target),
+                     s1b_delay_m1.eq(rd_target.data[NB:NB + DB]), s1b_weight.eq(rd_weight.data)]
+        # S1b: address the accumulator slot.
         slot_sum = Signal(range(2 * p.max_delay))
         s1_slot = Signal(range(p.max_delay))
         m.d.comb += [
-            slot_sum.eq(t_slot + s1_delay_m1),
+            slot_sum.eq(t_slot + (s1b_delay_m1 if DB else 0)),
             s1_slot.eq(Mux(slot_sum >= p.max_delay, slot_sum - p.max_delay, slot_sum)),
         ]
-        s1_acc_addr = Cat(s1_target, s1_slot)
-        m.d.sync += [s2_valid.eq(s1_valid & ~in_learn), s2_addr.eq(s1_acc_addr),
-                     s2_weight.eq(rd_weight.data)]
+        s1_acc_addr = Cat(s1b_target, s1_slot)
+        m.d.sync += [s2_valid.eq(s1b_valid), s2_addr.eq(s1_acc_addr), s2_weight.eq(s1b_weight)]
 
         # S2: the slot's value is here; registered before the add, since a block RAM's
         # output is slow. The entry one ahead, in S3, writes its slot only now, after this
@@ -736,7 +740,7 @@ class LIFCore(wiring.Component):
             m.d.comb += port.addr.eq(Mux(in_update, rd_pidx.data, dbg_addr[4:]))
         with m.If(in_update):
             m.d.comb += rd_acc.addr.eq(Cat(n_issue[:NB], t_slot))
-        with m.Elif(s1_valid):
+        with m.Elif(s1b_valid):
             m.d.comb += rd_acc.addr.eq(s1_acc_addr)
         with m.Else():
             m.d.comb += rd_acc.addr.eq(dbg_addr)
