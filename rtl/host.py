@@ -506,7 +506,9 @@ class HostInterface(wiring.Component):
         # window the address can be in, and one pair of comparators does the rest.
         # The check takes two clocks: CHECK registers the record's end and its window, and
         # BOUNDS compares them.
-        is_write = Signal()         # registered with rx_op
+        # The opcode, decoded when the frame is taken: the dispatch reads one flag each.
+        is_op = {o: Signal(name=f"is_{o.name.lower()}") for o in Op}
+        is_write = is_op[Op.WRITE]
         c_core, c_region, c_addr = w_core, w_region, w_addr
         c_end = Signal(17)
         lo, hi, known = Signal(16), Signal(17), Signal()
@@ -554,7 +556,7 @@ class HostInterface(wiring.Component):
                     m.d.comb += activity[0].eq(1)
                     m.d.sync += [i.eq(0), j.eq(0), rd_ptr.eq(0), applying.eq(0),
                                  rx_op.eq(in_op), rx_seq.eq(in_seq), rx_len.eq(in_len),
-                                 is_write.eq(in_op == Op.WRITE),
+                                 *(flag.eq(in_op == o) for o, flag in is_op.items()),
                                  len_0.eq(in_len == 0), len_4.eq(in_len == 4),
                                  len_6.eq(in_len == 6), len_x4.eq(in_len[:2] == 0),
                                  len_x8.eq(in_len[:3] == 0),
@@ -567,59 +569,58 @@ class HostInterface(wiring.Component):
                     m.d.sync += bump(crc_errors)
                     error(Error.BAD_CRC)
                 with m.Else():
-                    with m.Switch(rx_op):
-                        with m.Case(Op.STATUS):
-                            with m.If(~len_0):
-                                error(Error.BAD_LENGTH, value=rx_len)
-                            with m.Else():
-                                ok(status_bytes, _Kind.STATUS)
-                        with m.Case(Op.RESET):
-                            with m.If(~len_0):
-                                error(Error.BAD_LENGTH, value=rx_len)
-                            with m.Else():
-                                m.d.comb += self.chip_reset.eq(1)
-                                m.d.sync += [loaded.eq(0), writes.eq(0),
-                                             load_crc.eq(0xFFFF), last_seq.eq(rx_seq)]
-                                ok()
-                        with m.Case(Op.WRITE):
-                            with m.If(len_0 | ~len_x8):
-                                error(Error.BAD_LENGTH, value=rx_len)
-                            with m.Else():
-                                m.d.sync += [size.eq(8), n_rec.eq(rx_len[3:])]
-                                m.next = "LOAD"
-                        with m.Case(Op.READ):
-                            with m.If(~len_6):
-                                error(Error.BAD_LENGTH, value=rx_len)
-                            with m.Else():
-                                m.d.sync += [size.eq(6), n_rec.eq(1)]
-                                m.next = "LOAD"
-                        with m.Case(Op.SPIKES):
-                            with m.If(~len_x4):
-                                error(Error.BAD_LENGTH, value=rx_len)
-                            with m.Elif(~loaded):
-                                error(Error.NOT_LOADED)
-                            with m.Elif(len_0):
-                                m.d.sync += last_seq.eq(rx_seq)
-                                ok()
-                            with m.Else():
-                                m.d.sync += [size.eq(4), n_rec.eq(rx_len[2:])]
-                                m.next = "LOAD"
-                        with m.Case(Op.RUN):
-                            with m.If(~len_4):
-                                error(Error.BAD_LENGTH, value=rx_len)
-                            with m.Elif(~loaded):
-                                error(Error.NOT_LOADED)
-                            with m.Else():
-                                m.d.sync += [size.eq(4), n_rec.eq(1)]
-                                m.next = "LOAD"
-                        with m.Case(Op.COMMIT):
-                            with m.If(~len_6):
-                                error(Error.BAD_LENGTH, value=rx_len)
-                            with m.Else():
-                                m.d.sync += [size.eq(6), n_rec.eq(1)]
-                                m.next = "LOAD"
-                        with m.Default():
-                            error(Error.UNKNOWN_OPCODE)
+                    with m.If(is_op[Op.STATUS]):
+                        with m.If(~len_0):
+                            error(Error.BAD_LENGTH, value=rx_len)
+                        with m.Else():
+                            ok(status_bytes, _Kind.STATUS)
+                    with m.Elif(is_op[Op.RESET]):
+                        with m.If(~len_0):
+                            error(Error.BAD_LENGTH, value=rx_len)
+                        with m.Else():
+                            m.d.comb += self.chip_reset.eq(1)
+                            m.d.sync += [loaded.eq(0), writes.eq(0),
+                                         load_crc.eq(0xFFFF), last_seq.eq(rx_seq)]
+                            ok()
+                    with m.Elif(is_op[Op.WRITE]):
+                        with m.If(len_0 | ~len_x8):
+                            error(Error.BAD_LENGTH, value=rx_len)
+                        with m.Else():
+                            m.d.sync += [size.eq(8), n_rec.eq(rx_len[3:])]
+                            m.next = "LOAD"
+                    with m.Elif(is_op[Op.READ]):
+                        with m.If(~len_6):
+                            error(Error.BAD_LENGTH, value=rx_len)
+                        with m.Else():
+                            m.d.sync += [size.eq(6), n_rec.eq(1)]
+                            m.next = "LOAD"
+                    with m.Elif(is_op[Op.SPIKES]):
+                        with m.If(~len_x4):
+                            error(Error.BAD_LENGTH, value=rx_len)
+                        with m.Elif(~loaded):
+                            error(Error.NOT_LOADED)
+                        with m.Elif(len_0):
+                            m.d.sync += last_seq.eq(rx_seq)
+                            ok()
+                        with m.Else():
+                            m.d.sync += [size.eq(4), n_rec.eq(rx_len[2:])]
+                            m.next = "LOAD"
+                    with m.Elif(is_op[Op.RUN]):
+                        with m.If(~len_4):
+                            error(Error.BAD_LENGTH, value=rx_len)
+                        with m.Elif(~loaded):
+                            error(Error.NOT_LOADED)
+                        with m.Else():
+                            m.d.sync += [size.eq(4), n_rec.eq(1)]
+                            m.next = "LOAD"
+                    with m.Elif(is_op[Op.COMMIT]):
+                        with m.If(~len_6):
+                            error(Error.BAD_LENGTH, value=rx_len)
+                        with m.Else():
+                            m.d.sync += [size.eq(6), n_rec.eq(1)]
+                            m.next = "LOAD"
+                    with m.Else():
+                        error(Error.UNKNOWN_OPCODE)
 
             with m.State("LOAD"):
                 m.d.comb += buffer_busy.eq(1)
@@ -631,7 +632,7 @@ class HostInterface(wiring.Component):
                         for b in range(1, 9):
                             with m.Case(b):
                                 m.d.sync += rec[8 * (b - 1):8 * b].eq(buf_r.data)
-                    with m.If(applying & (rx_op == Op.WRITE)):
+                    with m.If(applying & is_write):
                         m.d.sync += load_crc.eq(crc16_update(load_crc, buf_r.data))
                 with m.If(j == size):
                     m.d.sync += j.eq(0)
@@ -656,45 +657,44 @@ class HostInterface(wiring.Component):
 
             with m.State("BOUNDS"):
                 m.d.comb += buffer_busy.eq(1)
-                m.d.sync += rec_ok.eq(Mux(is_write | (rx_op == Op.READ), addr_ok, spike_ok))
+                m.d.sync += rec_ok.eq(Mux(is_write | is_op[Op.READ], addr_ok, spike_ok))
                 m.next = "RECORD"
 
             with m.State("RECORD"):
                 m.d.comb += buffer_busy.eq(1)
-                with m.Switch(rx_op):
-                    with m.Case(Op.WRITE, Op.SPIKES):
-                        with m.If(applying):
-                            m.next = "PUSH"
-                        with m.Elif(~rec_ok & (rx_op == Op.WRITE)):
-                            error(Error.BAD_ADDRESS, index=i, value=rec[0:32])
-                        with m.Elif(~rec_ok):
-                            error(Error.BAD_SPIKE, index=i, value=rec[0:32])
-                        with m.Elif(last_rec):
-                            m.d.sync += [applying.eq(1), i.eq(0), rd_ptr.eq(0)]
-                            m.next = "LOAD"
-                        with m.Else():
-                            m.d.sync += i.eq(i + 1)
-                            m.next = "LOAD"
-                    with m.Case(Op.READ):
-                        with m.If(count_bad):
-                            error(Error.BAD_LENGTH, value=r_count)
-                        with m.Elif(~rec_ok):
-                            error(Error.BAD_ADDRESS, value=rec[0:32])
-                        with m.Else():
-                            m.d.sync += [read_core.eq(w_core), read_region.eq(w_region),
-                                         read_addr.eq(w_addr), read_count.eq(r_count)]
-                            start_reply(rx_op | REPLY, r_count * 4, _Kind.READ)
-                            m.next = "REPLY"
-                    with m.Case(Op.RUN):
-                        m.d.sync += [steps_left.eq(rec[0:32]), run_events.eq(0),
-                                     last_seq.eq(rx_seq)]
-                        m.next = "RUN"
-                    with m.Case(Op.COMMIT):
-                        with m.If(commit_ok):
-                            m.d.sync += [loaded.eq(1), last_seq.eq(rx_seq)]
-                            ok()
-                        with m.Else():
-                            error(Error.LOAD_MISMATCH, index=load_crc, value=writes)
+                with m.If(is_op[Op.WRITE] | is_op[Op.SPIKES]):
+                    with m.If(applying):
+                        m.next = "PUSH"
+                    with m.Elif(~rec_ok & is_write):
+                        error(Error.BAD_ADDRESS, index=i, value=rec[0:32])
+                    with m.Elif(~rec_ok):
+                        error(Error.BAD_SPIKE, index=i, value=rec[0:32])
+                    with m.Elif(last_rec):
+                        m.d.sync += [applying.eq(1), i.eq(0), rd_ptr.eq(0)]
+                        m.next = "LOAD"
+                    with m.Else():
+                        m.d.sync += i.eq(i + 1)
+                        m.next = "LOAD"
+                with m.Elif(is_op[Op.READ]):
+                    with m.If(count_bad):
+                        error(Error.BAD_LENGTH, value=r_count)
+                    with m.Elif(~rec_ok):
+                        error(Error.BAD_ADDRESS, value=rec[0:32])
+                    with m.Else():
+                        m.d.sync += [read_core.eq(w_core), read_region.eq(w_region),
+                                     read_addr.eq(w_addr), read_count.eq(r_count)]
+                        start_reply(rx_op | REPLY, r_count * 4, _Kind.READ)
+                        m.next = "REPLY"
+                with m.Elif(is_op[Op.RUN]):
+                    m.d.sync += [steps_left.eq(rec[0:32]), run_events.eq(0),
+                                 last_seq.eq(rx_seq)]
+                    m.next = "RUN"
+                with m.Elif(is_op[Op.COMMIT]):
+                    with m.If(commit_ok):
+                        m.d.sync += [loaded.eq(1), last_seq.eq(rx_seq)]
+                        ok()
+                    with m.Else():
+                        error(Error.LOAD_MISMATCH, index=load_crc, value=writes)
 
             with m.State("PUSH"):
                 m.d.comb += buffer_busy.eq(1)
