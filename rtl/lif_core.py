@@ -321,7 +321,7 @@ class LIFCore(wiring.Component):
         rd_u, rd_v, rd_ref = mem_u.read_port(), mem_v.read_port(), mem_ref.read_port()
         # Transparent: a delivery read in the same cycle as the write of the previous SOP
         # to the same slot sees the new sum, so the RMW needs neither stall nor forwarding mux.
-        rd_acc = acc.read_port(transparent_for=(wr[Region.ACC],))
+        rd_acc = acc.read_port()
         prof_rd = {f: mm.read_port() for f, mm in prof.items()}
 
         # ---- learning memories and registers ----------------------------------------
@@ -455,18 +455,21 @@ class LIFCore(wiring.Component):
         m.d.sync += [s2_valid.eq(s1b_valid), s2_addr.eq(s1_acc_addr), s2_weight.eq(s1b_weight)]
 
         # S2: the slot's value is here; registered before the add, since a block RAM's
-        # output is slow. The entry one ahead, in S3, writes its slot only now, after this
-        # entry's read: when it is the same slot, its sum is the value to use. (Entries
-        # further ahead wrote before this read, or in the same clock, which the read port
-        # sees.)
+        # output is slow. The two entries ahead wrote their slots after this entry's read
+        # was issued (the one in S3 writes now, the one before it wrote in the read's own
+        # clock): when either wrote this slot, its sum, the newer first, is the value.
         # S3: add and write back. acc_bits wraps, which keeps sums order-free.
-        s3_addr = Signal.like(s2_addr)
+        s3_addr, s4_addr = Signal.like(s2_addr), Signal.like(s2_addr)
         s3_weight = Signal(weight_shape)
         s3_old = Signal(signed(p.acc_bits))
-        acc_sum = Signal(signed(p.acc_bits))
+        acc_sum, s4_sum = Signal(signed(p.acc_bits)), Signal(signed(p.acc_bits))
+        s4_valid = Signal()
         m.d.comb += acc_sum.eq(s3_old + s3_weight)
         m.d.sync += [s3_valid.eq(s2_valid), s3_addr.eq(s2_addr), s3_weight.eq(s2_weight),
-                     s3_old.eq(Mux(s3_valid & (s3_addr == s2_addr), acc_sum, rd_acc.data))]
+                     s4_valid.eq(s3_valid), s4_addr.eq(s3_addr), s4_sum.eq(acc_sum),
+                     s3_old.eq(Mux(s3_valid & (s3_addr == s2_addr), acc_sum,
+                                   Mux(s4_valid & (s4_addr == s2_addr), s4_sum,
+                                       rd_acc.data)))]
         with m.If(s3_valid):
             m.d.sync += counters[Counter.SOPS].eq(counters[Counter.SOPS] + 1)
 
