@@ -128,10 +128,12 @@ class Router(wiring.Component):
             requests.append(want)
 
         granted = [Signal(n, name=f"granted_{p}") for p in PORTS]   # per input, by output
+        fired = Signal(n)           # by output: a copy goes out this clock
         for o, p in enumerate(PORTS):
             out = getattr(self, f"out_{p}")
             m.submodules[f"arb_{p}"] = arb = RoundRobin(n)
             free = ~out.valid | out.ready
+            m.d.comb += fired[o].eq(free & arb.grant.any())
             m.d.comb += [arb.requests.eq(Cat(requests[i][o] for i in range(n))),
                          arb.advance.eq(free)]
             with m.If(free):
@@ -151,7 +153,7 @@ class Router(wiring.Component):
                                                  self.undelivered.eq(self.undelivered + 1)]
                         m.d.comb += granted[i][o].eq(1)
         moved = Signal(n)
-        copies = Signal(range(n * n + 1))
+        fired_r = Signal(n)
         for i, q in enumerate(fifos):
             rest = requests[i] & ~granted[i]
             m.d.comb += moved[i].eq((granted[i].any() & (rest == 0)) | drop[i])
@@ -160,10 +162,11 @@ class Router(wiring.Component):
                 m.d.sync += pending[i].eq(0)
             with m.Elif(granted[i].any()):
                 m.d.sync += pending[i].eq(rest)
-        # Counted a cycle later, off the arbiters' path; a copy lands in its output register
-        # in the cycle it is counted here, so `empty` still covers it then.
-        m.d.sync += copies.eq(sum(granted[i][o] for i in range(n) for o in range(n)))
-        m.d.sync += self.routed.eq(self.routed + copies)
+        # Each output sends at most one copy a clock. Counted a cycle later, off the
+        # arbiters' path; a copy is in its output register in the cycle it is counted, so
+        # `empty` still covers it then.
+        m.d.sync += fired_r.eq(fired)
+        m.d.sync += self.routed.eq(self.routed + sum(fired_r[o] for o in range(n)))
         with m.If(drop.any()):
             m.d.sync += self.unrouted.eq(self.unrouted + 1)
         outs_idle = ~Cat(getattr(self, f"out_{p}").valid for p in PORTS).any()
