@@ -651,13 +651,16 @@ class LIFCore(wiring.Component):
         m.d.sync += [n2.eq(n1), u2_u.eq(rd_u.data), u2_v.eq(rd_v.data), u2_ref.eq(rd_ref.data),
                      u2_acc.eq(u1_acc)]
         # U3: round the products; u' and the partial voltage sum.
-        n3, u3_ref, u3_acc = Signal(NB), Signal(R), Signal(signed(p.acc_bits))
+        n3, u3_ref = Signal(NB), Signal(R)
+        # The input, shifted by the profile's weight exponent here, so U3 only adds.
+        u_in = Signal(signed(p.acc_bits + S))
         u3_pu = Signal(signed(S + 14))
         u3_pv = Signal(signed(S + 14))
         u3_v = Signal(signed(S))
         u3_prof = {f: Signal(shape, name=f"u3_{f.name.lower()}") for f, shape in prof_shapes.items()}
         m.d.sync += [
-            n3.eq(n2), u3_ref.eq(u2_ref), u3_acc.eq(u2_acc), u3_v.eq(u2_v),
+            n3.eq(n2), u3_ref.eq(u2_ref), u3_v.eq(u2_v),
+            u_in.eq(u2_acc << prof_rd[ProfileField.WEIGHT_EXP].data),
             u3_pu.eq(fxp.decay_product(u2_u, prof_rd[ProfileField.DU].data)),
             u3_pv.eq(fxp.decay_product(u2_v, prof_rd[ProfileField.DV].data)),
         ]
@@ -665,8 +668,6 @@ class LIFCore(wiring.Component):
         floor = u3_prof[ProfileField.FLAGS][0]
         u_sat = u3_prof[ProfileField.FLAGS][1]
         v_sat = u3_prof[ProfileField.FLAGS][2]
-        u_in = Signal(signed(p.acc_bits + S))
-        m.d.comb += u_in.eq(u3_acc << u3_prof[ProfileField.WEIGHT_EXP])
         u_new3 = Signal(signed(S))
         m.d.comb += u_new3.eq(fxp.overflow(fxp.shift_right_round(u3_pu, 12, floor) + u_in, S, u_sat))
         # U4: voltage.
