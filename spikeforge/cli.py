@@ -91,6 +91,8 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  spikeforge build --board icebreaker\n"
+               "  spikeforge build --board icebreaker --neurons 1024 --axons 64 "
+               "--synapses 65536 --delay 2 --routes 256 --clk-mhz 30\n"
                "  spikeforge build --board ulx3s-85f --rows 2 --cols 2 --neurons 256 "
                "--clk-mhz 50\n\n"
                "Runs yosys, nextpnr and the packer from the YoWASP wheels and writes the "

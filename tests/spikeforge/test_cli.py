@@ -97,3 +97,21 @@ def test_build_sizes_default_to_the_boards_chip():
     assert (params.rows, params.cols, params.core.n_neurons) == (default.rows, 3, 128)
     assert params.core.n_synapses == default.core.n_synapses
     assert params.n_routes == default.n_routes
+
+
+def test_the_icebreaker_example_builds_the_benchmarked_chip():
+    """`spikeforge build --help`'s iCEBreaker example is the chip boards.json measures."""
+    from benchmarks.bench_boards import CANDIDATES
+    from spikeforge.cli import _chip_params, build_parser
+    argv = ["build", "--board", "icebreaker", "--neurons", "1024", "--axons", "64",
+            "--synapses", "65536", "--delay", "2", "--routes", "256", "--clk-mhz", "30"]
+    assert " ".join(argv[1:]) in _build_epilog()
+    goal, chip = CANDIDATES["icebreaker"][0]
+    assert (_chip_params(build_parser().parse_args(argv)), goal) == (chip, 30.0)
+
+
+def _build_epilog():
+    from spikeforge.cli import build_parser
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    return sub.choices["build"].epilog.replace("\n", " ")
