@@ -101,6 +101,9 @@ _CELLS = {
 # synth_ice40 builds multipliers from LUTs unless told to use the UP5K's SB_MAC16 blocks;
 # synth_ecp5 uses MULT18X18D by default.
 _SYNTH_OPTS = {"ice40": {"synth_opts": "-dsp"}}
+# router2 for the ECP5: router1 had not routed a 16-core chip on the 85F after half an
+# hour, where router2 takes minutes.
+_NEXTPNR_OPTS = {"ecp5": ["--router", "router2"]}
 
 
 def find_tool(name):
@@ -307,7 +310,8 @@ def build_top(info, top, *, build_dir, progress=print, allow_timing_fail=False):
     steps = {}
     plan = platform.prepare(
         top, name=DESIGN_NAME,
-        nextpnr_opts=["--report", f"{DESIGN_NAME}.report.json", "--timing-allow-fail"],
+        nextpnr_opts=["--report", f"{DESIGN_NAME}.report.json", "--timing-allow-fail",
+                      *_NEXTPNR_OPTS.get(info.family, [])],
         script_after_synth=f"tee -q -o {DESIGN_NAME}.stat.json stat -json",
         **_SYNTH_OPTS.get(info.family, {}))
     plan.extract(build_dir)
