@@ -40,7 +40,7 @@ def suite_jobs():
     for k in range(2):
         rng = np.random.default_rng([33, k])
         image = random_chip_image(rng, CHIP_3X3, host_all=True)
-        jobs_3x3.append(chip_job(image, random_chip_inputs(rng, CHIP_3X3, 80, rate=0.1),
+        jobs_3x3.append(chip_job(image, random_chip_inputs(rng, CHIP_3X3, 60, rate=0.1),
                                  state_every=5))
     rng = np.random.default_rng(99)
     traffic = traffic_chip_image(rng, CHIP_3X3, routes_per_neuron=7)
