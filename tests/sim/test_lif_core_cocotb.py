@@ -4,7 +4,7 @@ Three elaborated shapes cover the width corners (24-bit Loihi-like state with
 8-bit signed weights, 12-bit state with unsigned weights, 8-bit state with
 1-bit signed weights). Everything else -- profiles, synapses, delays,
 initial state -- is random and loaded through the config port, so 21 random
-configurations need only three simulator builds. Each configuration runs 200
+configurations need only three simulator builds. Each configuration runs 120
 steps with random event gaps and output backpressure, and the scoreboard
 compares every step's spikes and every neuron's ``u`` and ``v``.
 """
@@ -30,7 +30,7 @@ SHAPES = {
                        refractory_bits=2, acc_bits=9),
 }
 CONFIGS_PER_SHAPE = 7
-STEPS = 200
+STEPS = 120
 
 
 @pytest.mark.parametrize("shape", SHAPES)
