@@ -131,6 +131,8 @@ class BoardTop(Elaboratable):
     * ``synapse_ram``: ``"spram"`` where the device has SPRAM for the synapse tables;
     * ``cycle_counters``: False where the device is too small to spend six 32-bit
       counters on cycle statistics (see :class:`~rtl.chip.Chip`);
+    * ``deep_pipeline``: True where block RAM outputs are too slow for a mux behind
+      them at the target clock (see :class:`~rtl.chip.Chip`);
     * ``plan_pll(clk_mhz)``: a PLL setting object with ``out_mhz`` and ``as_dict()``,
       or ``None`` to run ``sync`` straight from the board clock;
     * ``elaborate_pll(m, platform, pll)``: returns the ``(clock, locked)`` signals.
@@ -142,6 +144,7 @@ class BoardTop(Elaboratable):
     activity_leds = ()
     synapse_ram = "dual"
     cycle_counters = True
+    deep_pipeline = False
 
     def __init__(self, chip_params, *, clk_mhz=None, baud=115200):
         from golden_model.chip import ChipParams
@@ -212,7 +215,8 @@ class BoardTop(Elaboratable):
 
         m.submodules.host = host = HostTop(self.chip_params, clk_hz=self.clk_hz, baud=self.baud,
                                            synapse_ram=self.synapse_ram,
-                                           cycle_counters=self.cycle_counters)
+                                           cycle_counters=self.cycle_counters,
+                                           deep_pipeline=self.deep_pipeline)
 
         uart = platform.request("uart", 0, dir="-")
         m.submodules.uart_rx = rx_buf = io.Buffer("i", uart.rx)

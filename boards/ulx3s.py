@@ -98,6 +98,7 @@ class ULX3STop(BoardTop):
 
     input_mhz = 25.0
     default_clk_mhz = 25.0
+    deep_pipeline = True     # an ECP5 block RAM's output takes 5.8 ns at speed grade 6
     activity_leds = (("led", 0), ("led", 1), ("led", 2), ("led", 3))
 
     def plan_pll(self, clk_mhz):

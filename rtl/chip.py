@@ -88,17 +88,27 @@ class Chip(wiring.Component):
     ``cycle_counters=False`` the chip leaves out its cycle counters
     (:data:`CHIP_CYCLE_COUNTERS`) and its cores theirs
     (:data:`~rtl.lif_core.CYCLE_COUNTERS`), which reads them as 0: six 32-bit
-    counters a small FPGA can spend better.
+    counters a small FPGA can spend better. ``deep_pipeline`` is passed to every
+    core, and registers the chip's debug answer too: a few hundred registers more,
+    which an ECP5 needs for 100 MHz.
     """
 
-    def __init__(self, params, *, synapse_ram="dual", cycle_counters=True):
-        if not isinstance(params, ChipParams):
-            raise TypeError(f"params must be a ChipParams, not {params!r}")
-        if not isinstance(cycle_counters, bool):
-            raise TypeError(f"cycle_counters must be True or False, not {cycle_counters!r}")
+    def __init__(self, params, *, synapse_ram="dual", cycle_counters=True, deep_pipeline=False):
+        try:
+            if not isinstance(params, ChipParams):
+                raise TypeError(f"params must be a ChipParams, not {params!r}")
+            for name, value in (("cycle_counters", cycle_counters),
+                                ("deep_pipeline", deep_pipeline)):
+                if not isinstance(value, bool):
+                    raise TypeError(f"{name} must be True or False, not {value!r}")
+        except TypeError:
+            # A rejected chip was never meant to be elaborated; don't warn that it wasn't.
+            self._MustUse__silence = True
+            raise
         self.params = params
         self.synapse_ram = synapse_ram
         self.cycle_counters = cycle_counters
+        self.deep_pipeline = deep_pipeline
         super().__init__({
             "ext_in": In(stream.Signature(packet_layout(params))),
             "ext_out": Out(stream.Signature(host_event_layout(params))),
@@ -121,7 +131,8 @@ class Chip(wiring.Component):
         for k in range(C):
             x, y = p.core_xy(k)
             core = LIFCore(p.core, spike_fifo_depth=p.core.n_neurons + UPDATE_STAGES + 1,
-                           synapse_ram=self.synapse_ram, cycle_counters=self.cycle_counters)
+                           synapse_ram=self.synapse_ram, cycle_counters=self.cycle_counters,
+                           deep_pipeline=self.deep_pipeline)
             table = OutputTable(p, core_index=k)
             m.submodules[f"core_{x}_{y}"] = core
             m.submodules[f"table_{x}_{y}"] = table
@@ -182,19 +193,32 @@ class Chip(wiring.Component):
             mesh_busy = ~Cat(*(r.empty for r in routers),
                              *(b.level == 0 for b in inbufs)).all()
         merger_busy = self.ext_out.valid
+        # The packet, host-event and lost-packet counters add up one-clock strobes from the
+        # tables and routers, two clocks late: a population count, registered, then the add.
+        # A 32-bit sum over every core's counter was the longest path of a 16-core chip.
+        host_exit = Signal()        # a keyed packet left the mesh for the host
+        tallies = {
+            ChipCounter.PACKETS: Cat(t.packet_sent for t in tables),
+            ChipCounter.UNROUTED: Cat(*(r.unrouted_now for r in routers),
+                                      *(r.undelivered_now for r in routers)),
+            ChipCounter.HOST_EVENTS: Cat(*(t.host_sent for t in tables), host_exit),
+        }
+        tally_counts = {c: Signal(range(len(bits) + 1), name=f"tally_{c.name.lower()}")
+                        for c, bits in tallies.items() if len(bits)}
+        for c, count in tally_counts.items():
+            m.d.sync += count.eq(sum(tallies[c]))
+        counting = Cat(*tallies.values()).any() | \
+            Cat(count != 0 for count in tally_counts.values()).any()
         drained = Signal()
-        m.d.comb += drained.eq(~cores_busy & ~tables_busy & ~mesh_busy & ~merger_busy)
+        m.d.comb += drained.eq(~cores_busy & ~tables_busy & ~mesh_busy & ~merger_busy &
+                               ~counting)
 
         counters = {c: Signal(32, name=f"count_{c.name.lower()}") for c in ChipCounter
                     if c != ChipCounter.ROUTED and
                     (self.cycle_counters or c not in CHIP_CYCLE_COUNTERS)}
         m.d.comb += counters[ChipCounter.TIMESTEP].eq(timestep)
-        m.d.comb += counters[ChipCounter.PACKETS].eq(sum(t.packets for t in tables))
-        m.d.comb += counters[ChipCounter.UNROUTED].eq(
-            sum(r.unrouted + r.undelivered for r in routers) if routers else 0)
-        host_events = Signal(32)
-        m.d.comb += counters[ChipCounter.HOST_EVENTS].eq(
-            sum(t.host_events for t in tables) + host_events)
+        for c, count in tally_counts.items():
+            m.d.sync += counters[c].eq(counters[c] + count)
 
         # ---- external input -----------------------------------------------------------
         if single:
@@ -237,8 +261,8 @@ class Chip(wiring.Component):
             m.d.comb += exit_w.ready.eq(out_free & merger.grant[C])
             with m.If(out_free & merger.grant[C]):
                 m.d.sync += [out.payload.x.eq(xs[src]), out.payload.y.eq(ys[src]),
-                             out.payload.neuron.eq(exit_w.payload.key[:nb]),
-                             host_events.eq(host_events + 1)]
+                             out.payload.neuron.eq(exit_w.payload.key[:nb])]
+            m.d.sync += host_exit.eq(exit_w.valid & exit_w.ready)
         with m.If(out_free):
             m.d.sync += out.valid.eq(merger.grant.any())
         for k, t in enumerate(tables):
@@ -280,6 +304,7 @@ class Chip(wiring.Component):
         dbg_sel = Signal(range(2 * C + 1))
         local_value = Signal(32)
         local_pending = Signal()
+        resp_taken = Signal()       # the selected target's answer is taken in this clock
         targets = []
         for k in range(C):
             targets.append((cores[k].debug, (req.core == k) & (req.region < 11)))
@@ -290,7 +315,7 @@ class Chip(wiring.Component):
             m.d.comb += [target.req.valid.eq(dbg.req.valid & sel & ~dbg_busy & ~stepping),
                          target.req.payload.region.eq(req.region),
                          target.req.payload.addr.eq(req.addr),
-                         target.resp.ready.eq(dbg.resp.ready & (dbg_sel == i) & dbg_busy)]
+                         target.resp.ready.eq(resp_taken & (dbg_sel == i))]
             with m.If(dbg.req.valid & sel & ~dbg_busy & ~stepping & target.req.ready):
                 m.d.comb += dbg.req.ready.eq(1)
                 m.d.sync += [dbg_busy.eq(1), dbg_sel.eq(i)]
@@ -309,14 +334,27 @@ class Chip(wiring.Component):
                         m.d.sync += local_value.eq(routed_single)
                 with m.Default():
                     m.d.sync += local_value.eq(0)
+        pick_valid, pick_value = Signal(), Signal(32)
         with m.Switch(dbg_sel):
             for i, (target, _) in enumerate(targets):
                 with m.Case(i):
-                    m.d.comb += [dbg.resp.valid.eq(target.resp.valid & dbg_busy),
-                                 dbg.resp.payload.eq(target.resp.payload)]
+                    m.d.comb += [pick_valid.eq(target.resp.valid),
+                                 pick_value.eq(target.resp.payload)]
             with m.Default():
-                m.d.comb += [dbg.resp.valid.eq(local_pending),
-                             dbg.resp.payload.eq(local_value)]
+                m.d.comb += [pick_valid.eq(local_pending), pick_value.eq(local_value)]
+        if self.deep_pipeline:
+            # The answer is registered here: the pick among every core's and table's
+            # answer spans the whole chip.
+            resp_full, resp_value = Signal(), Signal(32)
+            with m.If(dbg_busy & ~resp_full & pick_valid):
+                m.d.sync += [resp_full.eq(1), resp_value.eq(pick_value)]
+            with m.If(dbg.resp.valid & dbg.resp.ready):
+                m.d.sync += resp_full.eq(0)
+            m.d.comb += [dbg.resp.valid.eq(resp_full), dbg.resp.payload.eq(resp_value),
+                         resp_taken.eq(dbg_busy & ~resp_full)]
+        else:
+            m.d.comb += [dbg.resp.valid.eq(pick_valid & dbg_busy), dbg.resp.payload.eq(pick_value),
+                         resp_taken.eq(dbg.resp.ready & dbg_busy)]
         with m.If(dbg.resp.valid & dbg.resp.ready):
             m.d.sync += [dbg_busy.eq(0), local_pending.eq(0)]
 

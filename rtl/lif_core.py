@@ -108,8 +108,9 @@ REGION_BITS = 4
 ADDR_BITS = 16
 DATA_BITS = 32
 FIFO_DEPTH = 16
-#: Update stages that can hold a neuron whose spike is not yet in the FIFO.
-UPDATE_STAGES = 6
+#: Update stages that can hold a neuron whose spike is not yet in the FIFO (one
+#: fewer without ``deep_pipeline``).
+UPDATE_STAGES = 7
 
 ConfigWrite = data.StructLayout({"region": REGION_BITS, "addr": ADDR_BITS, "data": DATA_BITS})
 DebugRead = data.StructLayout({"region": REGION_BITS, "addr": ADDR_BITS})
@@ -149,6 +150,12 @@ class LIFCore(wiring.Component):
         Count busy and idle cycles (``Counter.BUSY_CYCLES``, ``IDLE_CYCLES``;
         default True). Without them the core is two 32-bit counters smaller and
         those two read as 0.
+    deep_pipeline : bool
+        Default False. When True, the neuron update has a seventh stage, so that
+        rounding and adding take a clock each, and a debug read registers every
+        memory's output before picking one, a clock later. That is about 250
+        registers more; it brings a core to 100 MHz on an ECP5, whose block RAM
+        outputs are slow. Results are the same either way.
 
     Ports
     -----
@@ -170,7 +177,7 @@ class LIFCore(wiring.Component):
     """
 
     def __init__(self, params, *, memory_budget_bits=None, spike_fifo_depth=FIFO_DEPTH,
-                 synapse_ram="dual", cycle_counters=True):
+                 synapse_ram="dual", cycle_counters=True, deep_pipeline=False):
         try:
             if not isinstance(params, CoreParams):
                 raise TypeError(f"params must be a CoreParams, not {params!r}")
@@ -187,6 +194,10 @@ class LIFCore(wiring.Component):
             if not isinstance(cycle_counters, bool):
                 raise TypeError(f"cycle_counters must be True or False, not {cycle_counters!r}")
             self.cycle_counters = cycle_counters
+            if not isinstance(deep_pipeline, bool):
+                raise TypeError(f"deep_pipeline must be True or False, not "
+                                f"{deep_pipeline!r}")
+            self.deep_pipeline = deep_pipeline
             self.spike_fifo_depth = check_int("spike_fifo_depth", spike_fifo_depth,
                                               UPDATE_STAGES + 1, 8192)
             self._check_fits(memory_budget_bits)
@@ -629,9 +640,10 @@ class LIFCore(wiring.Component):
         ]
 
         n_issue = Signal(range(p.n_neurons + 1))
-        u_valid = Signal(UPDATE_STAGES)       # u_valid[k]: stage k+1 holds a neuron
-        in_flight = Signal(range(UPDATE_STAGES + 1))
-        m.d.comb += in_flight.eq(sum(u_valid[k] for k in range(UPDATE_STAGES)))
+        n_stages = UPDATE_STAGES if self.deep_pipeline else UPDATE_STAGES - 1
+        u_valid = Signal(n_stages)       # u_valid[k]: stage k+1 holds a neuron
+        in_flight = Signal(range(n_stages + 1))
+        m.d.comb += in_flight.eq(sum(u_valid[k] for k in range(n_stages)))
         u0 = Signal()
         m.d.comb += u0.eq(in_update & (n_issue < p.n_neurons) &
                           (spikes.level + in_flight < self.spike_fifo_depth))
@@ -643,10 +655,10 @@ class LIFCore(wiring.Component):
         u1_acc = rd_acc.data
         # U2: profile is here; multiply for the decays.
         n2, u2_u, u2_v, u2_ref = Signal(NB), Signal(signed(S)), Signal(signed(S)), Signal(R)
-        th = [Signal(HB, name=f"u{k}_theta") for k in range(7)] if homeo else None
+        th = [Signal(HB, name=f"u{k}_theta") for k in range(8)] if homeo else None
         if homeo:
             m.d.sync += [th[2].eq(lrd[LearnKind.THETA].data)]
-            m.d.sync += [th[k + 1].eq(th[k]) for k in range(2, 6)]
+            m.d.sync += [th[k + 1].eq(th[k]) for k in (2, 4, 5, 6)]
         u2_acc = Signal(signed(p.acc_bits))
         m.d.sync += [n2.eq(n1), u2_u.eq(rd_u.data), u2_v.eq(rd_v.data), u2_ref.eq(rd_ref.data),
                      u2_acc.eq(u1_acc)]
@@ -666,69 +678,87 @@ class LIFCore(wiring.Component):
         ]
         m.d.sync += [u3_prof[f].eq(prof_rd[f].data) for f in prof_shapes]
         floor = u3_prof[ProfileField.FLAGS][0]
-        u_sat = u3_prof[ProfileField.FLAGS][1]
-        v_sat = u3_prof[ProfileField.FLAGS][2]
-        u_new3 = Signal(signed(S))
-        m.d.comb += u_new3.eq(fxp.overflow(fxp.shift_right_round(u3_pu, 12, floor) + u_in, S, u_sat))
-        # U4: voltage.
-        n4, u4_ref, u4_u = Signal(NB), Signal(R), Signal(signed(S))
-        u4_v_old = Signal(signed(S))
-        u4_vb = Signal(signed(S + 2))
+        # U4: add the input to u, and the bias to v. With deep_pipeline the rounding
+        # shifts have a clock of their own, since rounding, adding and saturating in one
+        # clock missed 100 MHz on an ECP5; without it, U4 is part of U3.
+        u4 = m.d.sync if self.deep_pipeline else m.d.comb
+        n4, u4_ref, u4_v_old = Signal(NB), Signal(R), Signal(signed(S))
+        u4_ur = Signal(fxp.shift_right_round(u3_pu, 12, floor).shape())
+        u4_vr = Signal(fxp.shift_right_round(u3_pv, 12, floor).shape())
+        u4_in = Signal.like(u_in)
         u4_prof = {f: Signal(prof_shapes[f], name=f"u4_{f.name.lower()}")
+                   for f in (ProfileField.VTH, ProfileField.BIAS, ProfileField.RESET,
+                             ProfileField.V_RESET, ProfileField.REFRACTORY, ProfileField.FLAGS)}
+        u4 += [
+            n4.eq(n3), u4_ref.eq(u3_ref), u4_v_old.eq(u3_v), u4_in.eq(u_in),
+            u4_ur.eq(fxp.shift_right_round(u3_pu, 12, floor)),
+            u4_vr.eq(fxp.shift_right_round(u3_pv, 12, floor)),
+        ]
+        u4 += [u4_prof[f].eq(u3_prof[f]) for f in u4_prof]
+        if homeo:
+            u4 += th[4].eq(th[3])
+        u_new4 = Signal(signed(S))
+        m.d.comb += u_new4.eq(fxp.overflow(u4_ur + u4_in, S, u4_prof[ProfileField.FLAGS][1]))
+        # U5: voltage.
+        n5, u5_ref, u5_u = Signal(NB), Signal(R), Signal(signed(S))
+        u5_v_old = Signal(signed(S))
+        u5_vb = Signal(signed(S + 2))
+        u5_prof = {f: Signal(prof_shapes[f], name=f"u5_{f.name.lower()}")
                    for f in (ProfileField.VTH, ProfileField.RESET, ProfileField.V_RESET,
                              ProfileField.REFRACTORY)}
-        u4_vsat = Signal()
+        u5_vsat = Signal()
         m.d.sync += [
-            n4.eq(n3), u4_ref.eq(u3_ref), u4_u.eq(u_new3), u4_v_old.eq(u3_v), u4_vsat.eq(v_sat),
-            u4_vb.eq(fxp.shift_right_round(u3_pv, 12, floor) + u3_prof[ProfileField.BIAS]),
+            n5.eq(n4), u5_ref.eq(u4_ref), u5_u.eq(u_new4), u5_v_old.eq(u4_v_old),
+            u5_vsat.eq(u4_prof[ProfileField.FLAGS][2]),
+            u5_vb.eq(u4_vr + u4_prof[ProfileField.BIAS]),
         ]
-        m.d.sync += [u4_prof[f].eq(u3_prof[f]) for f in u4_prof]
+        m.d.sync += [u5_prof[f].eq(u4_prof[f]) for f in u5_prof]
         # The saturated voltage and the effective threshold are registered before the
         # comparison: on the ECP5 the add, the clamp, the compare and the reset subtract in
         # one clock were the chip's longest path.
-        v_int4 = Signal(signed(S))
-        m.d.comb += v_int4.eq(fxp.overflow(u4_vb + u4_u, S, u4_vsat))
-        vth4 = Signal(signed(S + 17))
-        m.d.comb += vth4.eq(u4_prof[ProfileField.VTH].as_signed() + (th[4] if homeo else 0))
-        # U5: fire, and the voltage after the reset.
-        n5, u5_ref, u5_u, u5_v_old = Signal(NB), Signal(R), Signal(signed(S)), Signal(signed(S))
+        v_int5 = Signal(signed(S))
+        m.d.comb += v_int5.eq(fxp.overflow(u5_vb + u5_u, S, u5_vsat))
+        vth5 = Signal(signed(S + 17))
+        m.d.comb += vth5.eq(u5_prof[ProfileField.VTH].as_signed() + (th[5] if homeo else 0))
+        # U6: fire, and the voltage after the reset.
+        n6, u6_ref, u6_u, u6_v_old = Signal(NB), Signal(R), Signal(signed(S)), Signal(signed(S))
         v_int, vth_eff = Signal(signed(S)), Signal(signed(S + 17))
-        u5_prof = {f: Signal(prof_shapes[f], name=f"u5_{f.name.lower()}")
+        u6_prof = {f: Signal(prof_shapes[f], name=f"u6_{f.name.lower()}")
                    for f in (ProfileField.RESET, ProfileField.V_RESET, ProfileField.REFRACTORY)}
-        m.d.sync += [n5.eq(n4), u5_ref.eq(u4_ref), u5_u.eq(u4_u), u5_v_old.eq(u4_v_old),
-                     v_int.eq(v_int4), vth_eff.eq(vth4)]
-        m.d.sync += [u5_prof[f].eq(u4_prof[f]) for f in u5_prof]
-        held = u5_ref != 0
+        m.d.sync += [n6.eq(n5), u6_ref.eq(u5_ref), u6_u.eq(u5_u), u6_v_old.eq(u5_v_old),
+                     v_int.eq(v_int5), vth_eff.eq(vth5)]
+        m.d.sync += [u6_prof[f].eq(u5_prof[f]) for f in u6_prof]
+        held = u6_ref != 0
         fire = Signal()
         m.d.comb += fire.eq(~held & (v_int > vth_eff))
         v_after = Signal(signed(S))
-        with m.Switch(u5_prof[ProfileField.RESET]):
+        with m.Switch(u6_prof[ProfileField.RESET]):
             with m.Case(0):
                 m.d.comb += v_after.eq(0)
             with m.Case(1):
                 m.d.comb += v_after.eq(v_int - vth_eff)
             with m.Default():
-                m.d.comb += v_after.eq(u5_prof[ProfileField.V_RESET])
-        # U6: write back and emit.
-        n6, u6_u, u6_v, u6_ref, u6_fire = Signal(NB), Signal(signed(S)), Signal(signed(S)), \
+                m.d.comb += v_after.eq(u6_prof[ProfileField.V_RESET])
+        # U7: write back and emit.
+        n7, u7_u, u7_v, u7_ref, u7_fire = Signal(NB), Signal(signed(S)), Signal(signed(S)), \
             Signal(R), Signal()
         m.d.sync += [
-            n6.eq(n5), u6_u.eq(u5_u), u6_fire.eq(fire),
-            u6_v.eq(Mux(held, u5_v_old, Mux(fire, v_after, v_int))),
-            u6_ref.eq(Mux(held, u5_ref - 1, Mux(fire, u5_prof[ProfileField.REFRACTORY], 0))),
+            n7.eq(n6), u7_u.eq(u6_u), u7_fire.eq(fire),
+            u7_v.eq(Mux(held, u6_v_old, Mux(fire, v_after, v_int))),
+            u7_ref.eq(Mux(held, u6_ref - 1, Mux(fire, u6_prof[ProfileField.REFRACTORY], 0))),
         ]
-        u6_valid = u_valid[5]
+        u7_valid = u_valid[-1]
         if homeo:
             # Homeostasis: theta rises on a spike and decays back; written with the state.
-            u6_theta_new = Signal(HB)
-            theta_sum = th[6] - (th[6] >> regs[LearnParam.H_DECAY]) + \
-                Mux(u6_fire, regs[LearnParam.H_INC], 0)
+            u7_theta_new = Signal(HB)
+            theta_sum = th[7] - (th[7] >> regs[LearnParam.H_DECAY]) + \
+                Mux(u7_fire, regs[LearnParam.H_INC], 0)
             theta_max = (1 << HB) - 1
-            m.d.comb += u6_theta_new.eq(Mux(regs[LearnParam.ENABLE][1],
+            m.d.comb += u7_theta_new.eq(Mux(regs[LearnParam.ENABLE][1],
                                             Mux(theta_sum > theta_max, theta_max, theta_sum),
-                                            th[6]))
-        m.d.comb += [spikes.w_en.eq(u6_valid & u6_fire), spikes.w_data.eq(n6)]
-        with m.If(u6_valid & u6_fire):
+                                            th[7]))
+        m.d.comb += [spikes.w_en.eq(u7_valid & u7_fire), spikes.w_data.eq(n7)]
+        with m.If(u7_valid & u7_fire):
             m.d.sync += counters[Counter.SPIKES].eq(counters[Counter.SPIKES] + 1)
 
         # ---- read port addresses ----------------------------------------------------
@@ -770,9 +800,9 @@ class LIFCore(wiring.Component):
             m.d.comb += [port.addr.eq(cfg.payload.addr[4:]), port.data.eq(cfg_data),
                          port.en.eq(cfg_go & (cfg.payload.region == Region.PROFILE) &
                                     (cfg.payload.addr[:4] == f))]
-        with m.If(u6_valid):
-            for region, value in ((Region.U, u6_u), (Region.V, u6_v), (Region.REFRACTORY, u6_ref)):
-                m.d.comb += [wr[region].addr.eq(n6), wr[region].data.eq(value),
+        with m.If(u7_valid):
+            for region, value in ((Region.U, u7_u), (Region.V, u7_v), (Region.REFRACTORY, u7_ref)):
+                m.d.comb += [wr[region].addr.eq(n7), wr[region].data.eq(value),
                              wr[region].en.eq(1)]
         # Clear the slot as it is consumed (U1), or accumulate (S3).
         with m.If(u_valid[0]):
@@ -802,8 +832,8 @@ class LIFCore(wiring.Component):
             with m.Elif(t1_axon):
                 m.d.comb += [lwr["pre"].addr.eq(t1_i), lwr["pre"].data.eq(0),
                              lwr["pre"].en.eq(1)]
-            m.d.comb += [lwr["post"].addr.eq(n6), lwr["post"].data.eq(u6_fire),
-                         lwr["post"].en.eq(u6_valid)]
+            m.d.comb += [lwr["post"].addr.eq(n7), lwr["post"].data.eq(u7_fire),
+                         lwr["post"].en.eq(u7_valid)]
 
             def bump(decayed, fired, inc):
                 top = r[LearnParam.TRACE_MAX]
@@ -848,8 +878,8 @@ class LIFCore(wiring.Component):
                                                    (cfg.payload.region == Region.SYN_WEIGHT))]
         if homeo:
             th = lwr[LearnKind.THETA]
-            with m.If(u6_valid):
-                m.d.comb += [th.addr.eq(n6), th.data.eq(u6_theta_new), th.en.eq(1)]
+            with m.If(u7_valid):
+                m.d.comb += [th.addr.eq(n7), th.data.eq(u7_theta_new), th.en.eq(1)]
             with m.Else():
                 m.d.comb += [th.addr.eq(cfg_index), th.data.eq(cfg.payload.data),
                              th.en.eq(cfg_learn & (cfg_kind == LearnKind.THETA))]
@@ -914,41 +944,70 @@ class LIFCore(wiring.Component):
         with m.If(dbg_go):
             m.d.sync += [in_debug.eq(1), dbg_wait.eq(1), dbg_region.eq(dbg.req.payload.region),
                          dbg_field.eq(dbg_addr[:4]), dbg_counter.eq(dbg_addr)]
-        # Two clocks: the memories' outputs and the registers are each picked and registered,
-        # then one of the two is answered. A memory's output is slow on an ECP5, and a wide
-        # mux behind it would not fit in one clock at speed.
-        mem_value, reg_value = Signal(DATA_BITS), Signal(DATA_BITS)
-        with m.Switch(dbg_region):
-            for region, port in ((Region.AXON_START, rd_start), (Region.AXON_COUNT, rd_count),
-                                 (Region.NEURON_PROFILE, rd_pidx),
-                                 (Region.U, rd_u), (Region.V, rd_v), (Region.REFRACTORY, rd_ref),
-                                 (Region.ACC, rd_acc)):
-                with m.Case(region):
-                    m.d.comb += mem_value.eq(port.data.as_signed() if port.data.shape().signed
-                                             else port.data)
-            with m.Case(Region.SYN_WEIGHT):
-                if three:
-                    w16, e16 = Signal(signed(16)), Signal(signed(16))
-                    m.d.comb += [w16.eq(rd_weight.data), e16.eq(lrd["elig"].data),
-                                 mem_value.eq(Cat(w16, e16))]
-                else:
-                    m.d.comb += mem_value.eq(rd_weight.data.as_signed()
-                                             if rd_weight.data.shape().signed else rd_weight.data)
-            with m.Case(Region.SYN_TARGET):
-                m.d.comb += mem_value.eq(Cat(rd_target.data[:NB], Const(0, 16 - NB),
-                                             rd_target.data[NB:NB + DB], Const(0, 8 - DB),
-                                             rd_target.data[NB + DB:]))
-            with m.Case(Region.PROFILE):
-                with m.Switch(dbg_field):
-                    for f, port in prof_rd.items():
-                        with m.Case(f):
-                            m.d.comb += mem_value.eq(port.data)
-            with m.Case(Region.COUNTER):
-                with m.Switch(dbg_counter):
-                    for kind in (LearnKind.X, LearnKind.Y, LearnKind.CALCIUM, LearnKind.THETA):
-                        if kind in lrd:
-                            with m.Case(f"1{kind:03b}------------"):
-                                m.d.comb += mem_value.eq(lrd[kind].data)
+        # Two clocks: the memories' outputs and the registers are each picked and
+        # registered, then one of them is answered. With deep_pipeline every memory's
+        # output is registered first, and the memories are picked in four small groups:
+        # a block RAM's output is slow on an ECP5, and a wide mux behind it missed 100 MHz.
+        def extend(value):
+            return value.as_signed() if value.shape().signed else value
+
+        def syn_target_value():
+            return Cat(rd_target.data[:NB], Const(0, 16 - NB), rd_target.data[NB:NB + DB],
+                       Const(0, 8 - DB), rd_target.data[NB + DB:])
+
+        def syn_weight_value():
+            if three:
+                w16, e16 = Signal(signed(16)), Signal(signed(16))
+                m.d.comb += [w16.eq(rd_weight.data), e16.eq(lrd["elig"].data)]
+                return Cat(w16, e16)
+            return extend(rd_weight.data)
+
+        groups = [
+            {Region.AXON_START: rd_start.data, Region.AXON_COUNT: rd_count.data,
+             Region.SYN_TARGET: syn_target_value(), Region.SYN_WEIGHT: syn_weight_value()},
+            {Region.NEURON_PROFILE: rd_pidx.data, Region.U: extend(rd_u.data),
+             Region.V: extend(rd_v.data), Region.REFRACTORY: rd_ref.data},
+            {Region.ACC: extend(rd_acc.data), Region.PROFILE: None},
+            {Region.COUNTER: None},
+        ]
+        if not self.deep_pipeline:
+            groups = [{region: source for group in groups for region, source in group.items()}]
+        if self.deep_pipeline:
+            def registered(value):
+                reg = Signal(value.shape(), name="dbg_out")
+                m.d.sync += reg.eq(value)
+                return reg
+            for group in groups:
+                for region, source in group.items():
+                    if source is not None:
+                        group[region] = registered(source)
+            prof_out = {f: registered(port.data) for f, port in prof_rd.items()}
+            learn_out = {k: registered(lrd[k].data) for k in
+                         (LearnKind.X, LearnKind.Y, LearnKind.CALCIUM, LearnKind.THETA)
+                         if k in lrd}
+        else:
+            prof_out = {f: port.data for f, port in prof_rd.items()}
+            learn_out = {k: lrd[k].data for k in
+                         (LearnKind.X, LearnKind.Y, LearnKind.CALCIUM, LearnKind.THETA)
+                         if k in lrd}
+        group_values = [Signal(DATA_BITS, name=f"dbg_group{i}") for i in range(len(groups))]
+        for group, value in zip(groups, group_values):
+            with m.Switch(dbg_region):
+                for region, source in group.items():
+                    with m.Case(region):
+                        if region is Region.PROFILE:
+                            with m.Switch(dbg_field):
+                                for f, out in prof_out.items():
+                                    with m.Case(f):
+                                        m.d.comb += value.eq(out)
+                        elif region is Region.COUNTER:
+                            with m.Switch(dbg_counter):
+                                for kind, out in learn_out.items():
+                                    with m.Case(f"1{kind:03b}------------"):
+                                        m.d.comb += value.eq(out)
+                        else:
+                            m.d.comb += value.eq(source)
+        reg_value = Signal(DATA_BITS)
         with m.Switch(dbg_counter):
             for c, sig in counters.items():
                 with m.Case(c):
@@ -956,19 +1015,33 @@ class LIFCore(wiring.Component):
             for f, reg in regs.items():
                 with m.Case(LEARN_BASE | LearnKind.PARAM << 12 | f):
                     m.d.comb += reg_value.eq(reg)
-        # Region 10 below 0x8000 is the counters; its learning parameters are registers too.
-        dbg_from_regs = Signal()
+        # Which of the five answers: one-hot, decoded from the request. Region 10 below
+        # 0x8000 is the counters; its learning parameters are registers too.
+        dbg_pick_of = Signal(len(groups) + 1)
         with m.If(dbg_go):
-            m.d.sync += dbg_from_regs.eq((dbg.req.payload.region == Region.COUNTER) &
-                                         ((dbg_addr[15] == 0) |
-                                          (dbg_addr[12:15] == LearnKind.PARAM)))
-        dbg_mem, dbg_reg, dbg_pick = Signal(DATA_BITS), Signal(DATA_BITS), Signal()
-        with m.If(dbg_wait):
-            m.d.sync += [dbg_wait.eq(0), dbg_pick.eq(1), dbg_mem.eq(mem_value),
-                         dbg_reg.eq(reg_value)]
+            req_region = dbg.req.payload.region
+            from_regs = (req_region == Region.COUNTER) & \
+                ((dbg_addr[15] == 0) | (dbg_addr[12:15] == LearnKind.PARAM))
+            m.d.sync += dbg_pick_of.eq(Cat(
+                *(Cat(req_region == r for r in group).any() & ~from_regs for group in groups),
+                from_regs))
+        dbg_held = [Signal(DATA_BITS, name=f"dbg_held{i}") for i in range(len(groups) + 1)]
+        dbg_pick = Signal()
+        dbg_ready = dbg_wait
+        if self.deep_pipeline:
+            dbg_ready = Signal()
+            m.d.sync += dbg_ready.eq(dbg_wait)
+            with m.If(dbg_wait):
+                m.d.sync += dbg_wait.eq(0)
+        with m.If(dbg_ready):
+            m.d.sync += [dbg_wait.eq(0), dbg_pick.eq(1)]
+            m.d.sync += [held.eq(value) for held, value in
+                         zip(dbg_held, group_values + [reg_value])]
         with m.If(dbg_pick):
-            m.d.sync += [dbg_pick.eq(0), dbg.resp.valid.eq(1),
-                         dbg.resp.payload.eq(Mux(dbg_from_regs, dbg_reg, dbg_mem))]
+            answer = 0
+            for i, held in enumerate(dbg_held):
+                answer = answer | Mux(dbg_pick_of[i], held, 0)
+            m.d.sync += [dbg_pick.eq(0), dbg.resp.valid.eq(1), dbg.resp.payload.eq(answer)]
         with m.If(dbg.resp.valid & dbg.resp.ready):
             m.d.sync += [dbg.resp.valid.eq(0), in_debug.eq(0)]
 

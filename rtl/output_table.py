@@ -68,7 +68,8 @@ class OutputTable(wiring.Component):
 
     Ports: ``spike_in`` (from the core), ``packet_out`` (to the router),
     ``host_out`` (to the chip's output merger), ``config``, ``debug``,
-    ``busy``, and ``packets`` / ``host_events`` counters.
+    ``busy``, and ``packet_sent`` / ``host_sent``: high for one clock after an entry
+    went to the mesh or to the host, for the chip's counters.
     """
 
     def __init__(self, params, core_index=0):
@@ -84,8 +85,8 @@ class OutputTable(wiring.Component):
             "config": In(stream.Signature(ConfigWrite)),
             "debug": Out(DebugSignature()),
             "busy": Out(1),
-            "packets": Out(32),
-            "host_events": Out(32),
+            "packet_sent": Out(1),
+            "host_sent": Out(1),
         })
 
     def elaborate(self, platform):
@@ -205,13 +206,14 @@ class OutputTable(wiring.Component):
             m.d.sync += host.valid.eq(0)
         with m.If(take & (~entry.host | e_keyed)):
             m.d.sync += [pkt.valid.eq(1), pkt.payload.x.eq(entry.x), pkt.payload.y.eq(entry.y),
-                         pkt.payload.axon.eq(entry.axon), self.packets.eq(self.packets + 1)]
+                         pkt.payload.axon.eq(entry.axon)]
             if keyed_mode:
                 m.d.sync += [pkt.payload.keyed.eq(e_keyed),
                              pkt.payload.key.eq(self.core_index << core.neuron_bits | e_neuron)]
         with m.If(take & entry.host & ~e_keyed):
-            m.d.sync += [host.valid.eq(1), host.payload.neuron.eq(e_neuron),
-                         self.host_events.eq(self.host_events + 1)]
+            m.d.sync += [host.valid.eq(1), host.payload.neuron.eq(e_neuron)]
+        m.d.sync += [self.packet_sent.eq(take & (~entry.host | e_keyed)),
+                     self.host_sent.eq(take & entry.host & ~e_keyed)]
 
         # Config writes and debug reads, between steps.
         for port, region in ((wr_start, OutRegion.OUT_START), (wr_count, OutRegion.OUT_COUNT),

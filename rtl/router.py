@@ -54,7 +54,9 @@ class Router(wiring.Component):
     """One mesh router at ``(x, y)`` of a chip with ``ChipParams`` ``params``.
 
     Ports ``in_<p>`` and ``out_<p>`` for ``p`` in n, e, s, w, l; ``routed``
-    counts packets forwarded; ``empty`` is high when no packet is inside.
+    counts packets forwarded; ``unrouted_now`` and ``undelivered_now`` are high for one
+    clock after a packet was dropped, for the chip's counter; ``empty`` is high when no
+    packet is inside.
     """
 
     def __init__(self, params, x, y):
@@ -70,8 +72,8 @@ class Router(wiring.Component):
             members[f"in_{p}"] = In(stream.Signature(layout))
             members[f"out_{p}"] = Out(stream.Signature(layout))
         members["routed"] = Out(32)
-        members["unrouted"] = Out(32)
-        members["undelivered"] = Out(32)
+        members["unrouted_now"] = Out(1)
+        members["undelivered_now"] = Out(1)
         members["empty"] = Out(1)
         members["config"] = In(stream.Signature(ConfigWrite))
         super().__init__(members)
@@ -127,6 +129,7 @@ class Router(wiring.Component):
             heads.append(q.r_data)
             requests.append(want)
 
+        m.d.sync += self.undelivered_now.eq(0)     # unless a keyed copy is dropped below
         granted = [Signal(n, name=f"granted_{p}") for p in PORTS]   # per input, by output
         fired = Signal(n)           # by output: a copy goes out this clock
         for o, p in enumerate(PORTS):
@@ -149,8 +152,7 @@ class Router(wiring.Component):
                                 m.d.sync += [out.payload.axon.eq(axon),
                                              out.payload.keyed.eq(0)]
                                 with m.If(~hit):
-                                    m.d.sync += [out.valid.eq(0),
-                                                 self.undelivered.eq(self.undelivered + 1)]
+                                    m.d.sync += [out.valid.eq(0), self.undelivered_now.eq(1)]
                         m.d.comb += granted[i][o].eq(1)
         moved = Signal(n)
         fired_r = Signal(n)
@@ -167,8 +169,7 @@ class Router(wiring.Component):
         # `empty` still covers it then.
         m.d.sync += fired_r.eq(fired)
         m.d.sync += self.routed.eq(self.routed + sum(fired_r[o] for o in range(n)))
-        with m.If(drop.any()):
-            m.d.sync += self.unrouted.eq(self.unrouted + 1)
+        m.d.sync += self.unrouted_now.eq(drop.any())
         outs_idle = ~Cat(getattr(self, f"out_{p}").valid for p in PORTS).any()
         m.d.comb += self.empty.eq(outs_idle & ~Cat(q.level != 0 for q in fifos).any())
         if not keyed_mode:

@@ -36,16 +36,19 @@ def measure_job(image, axons):
 
 
 def run_core_jobs(params, jobs, *, sim=None, seed=0, event_gap=0.0, spike_stall=0.0,
-                  build_root=None, log=None, quiet=False):
-    """Simulate ``jobs`` on a ``LIFCore(params)``; returns ``(results, passed)``.
+                  build_root=None, log=None, quiet=False, deep_pipeline=False):
+    """Simulate ``jobs`` on a ``LIFCore(params, deep_pipeline=...)``; returns
+    ``(results, passed)``.
 
     ``log(message)`` hears about slow builds; ``quiet`` sends the simulator's own
     output to ``sim.log`` in the build folder.
     """
     spec = {"params": params, "jobs": jobs, "seed": seed, "event_gap": event_gap,
             "spike_stall": spike_stall}
-    return run_jobs(lambda: LIFCore(params), "lif_core", "sim.cocotb_lif_core", params, spec,
-                    sim=sim, build_root=build_root, log=log, quiet=quiet)
+    build_key = (params, "deep") if deep_pipeline else params
+    return run_jobs(lambda: LIFCore(params, deep_pipeline=deep_pipeline), "lif_core",
+                    "sim.cocotb_lif_core", build_key, spec, sim=sim, build_root=build_root,
+                    log=log, quiet=quiet)
 
 
 def run_jobs(make_top, toplevel, test_module, params, spec, *, sim=None, build_root=None,

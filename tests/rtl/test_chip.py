@@ -17,7 +17,8 @@ def test_one_core_chip_routes_to_itself_without_a_router(seed):
                       core=CoreParams(n_neurons=16, n_axons=16, n_synapses=64, max_delay=3))
     image = random_chip_image(rng, chip, host_fraction=0.3)
     steps = random_chip_inputs(rng, chip, 20, rate=0.3)
-    dut = Chip(chip)
+    # Seed 1 builds the chip as an ECP5 board does, with its deeper pipeline.
+    dut = Chip(chip, deep_pipeline=bool(seed))
     out = ChipBench(dut, stall=0.3, seed=seed).run(image, steps)
     golden = simulate_chip(image, steps)
     assert golden.n_routed > 0 and len(golden.host) > 0
@@ -36,3 +37,13 @@ def test_one_core_chip_routes_to_itself_without_a_router(seed):
 def _submodule_names(dut):
     from amaranth.hdl import Fragment
     return [name for _, name, _ in Fragment.get(dut, None).subfragments]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"cycle_counters": "yes"}, r"^cycle_counters must be True or False, not 'yes'$"),
+    ({"deep_pipeline": None}, r"^deep_pipeline must be True or False, not None$"),
+])
+def test_argument_errors(kwargs, message):
+    chip = ChipParams(rows=1, cols=1, core=CoreParams(n_neurons=16, n_axons=8, n_synapses=64))
+    with pytest.raises(TypeError, match=message):
+        Chip(chip, **kwargs)

@@ -144,3 +144,41 @@ def test_chip_counts_what_it_refuses():
     sim.run()
     assert out["bad"] == 3
     assert out["packets"] == 0
+
+
+def test_chip_counts_keyed_packets_that_no_input_entry_takes():
+    """A keyed copy for the local core that matches no input entry is dropped and counted in
+    ``UNROUTED``; copies that match reach the core, and are not counted."""
+    from rtl.chip import CHIP_REGION, Chip, ChipCounter
+    from rtl.lif_core import Counter, Region
+    from sim.amaranth_sim import push
+    chip = ChipParams(rows=1, cols=2, core=CORE, key_entries=1, key_inputs=1)
+    dut = Chip(chip)
+    local = 1 << PORTS.index("l")
+    config = [(ROUTER_REGION, 0, 0x10), (ROUTER_REGION, 1, 0x10), (ROUTER_REGION, 2, local | 32),
+              (ROUTER_REGION, 0x8000, 0x11), (ROUTER_REGION, 0x8001, 0x1F),
+              (ROUTER_REGION, 0x8002, 3 | 1 << 16)]
+    out = {}
+
+    async def main(ctx):
+        for region, addr, data in config:
+            await push(ctx, dut.config, {"core": 0, "region": region, "addr": addr, "data": data})
+        # Keys 0x10..0x13 reach core 0's local port; only 0x11 has an input entry.
+        for i in range(12):
+            await push(ctx, dut.ext_in, {"x": 0, "y": 0, "axon": 0, "keyed": 1,
+                                         "key": 0x10 + i % 4})
+        await ctx.tick().until(~dut.busy)
+        for name, region, addr in (("unrouted", CHIP_REGION, ChipCounter.UNROUTED),
+                                   ("events", Region.COUNTER, Counter.EVENTS)):
+            await push(ctx, dut.debug.req, {"core": 0, "region": region, "addr": addr})
+            ctx.set(dut.debug.resp.ready, 1)
+            *_, out[name] = await ctx.tick().sample(dut.debug.resp.payload).until(
+                dut.debug.resp.valid)
+            ctx.set(dut.debug.resp.ready, 0)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(main)
+    sim.run()
+    assert out["unrouted"] == 9
+    assert out["events"] == 3

@@ -4,7 +4,8 @@ Three elaborated shapes cover the width corners (24-bit Loihi-like state with
 8-bit signed weights, 12-bit state with unsigned weights, 8-bit state with
 1-bit signed weights). Everything else -- profiles, synapses, delays,
 initial state -- is random and loaded through the config port, so 21 random
-configurations need only three simulator builds. Each configuration runs 120
+configurations need only three simulator builds. The 24-bit shape is built
+with ``deep_pipeline``, as the ECP5 boards build it. Each configuration runs 120
 steps with random event gaps and output backpressure, and the scoreboard
 compares every step's spikes and every neuron's ``u`` and ``v``.
 """
@@ -45,7 +46,9 @@ def test_random_configurations_bit_exact(shape):
         steps = random_inputs(rng, params.n_axons, STEPS, rate=float(rng.choice([0.02, 0.2, 0.6])),
                               burst_every=int(rng.choice([0, 17])))
         jobs.append(image_job(image, steps))
-    results, passed = run_core_jobs(params, jobs, seed=seed, event_gap=0.2, spike_stall=0.3)
+    # The widest shape runs the seven-stage core an ECP5 board builds.
+    results, passed = run_core_jobs(params, jobs, seed=seed, event_gap=0.2, spike_stall=0.3,
+                                    deep_pipeline=shape == "s24w8")
     assert len(results) == CONFIGS_PER_SHAPE
     for job, result in zip(jobs, results):
         assert result["mismatches"] == []
