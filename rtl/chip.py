@@ -119,6 +119,28 @@ class Chip(wiring.Component):
             "timestep": Out(32),
         })
 
+    def _request(self, m, name, port, selects):
+        """``(valid, payload, sel, taken)``: the request on stream ``port`` and ``selects``
+        (one-bit values of its payload). The caller drives ``taken`` when it takes it.
+
+        With ``deep_pipeline`` the request waits in a register, its selects decoded, and
+        the port is ready when that register is free: the host's buffer and the targets
+        all over the chip are then a clock apart. Without it, all four are the port's own.
+        """
+        taken = Signal(name=f"{name}_taken")
+        if not self.deep_pipeline:
+            m.d.comb += port.ready.eq(taken)
+            return port.valid, port.payload, selects, taken
+        valid = Signal(name=f"{name}_held")
+        payload = Signal(port.payload.shape(), name=f"{name}_request")
+        sel = Signal(len(selects), name=f"{name}_sel")
+        m.d.comb += port.ready.eq(~valid)
+        with m.If(port.valid & ~valid):
+            m.d.sync += [valid.eq(1), payload.eq(port.payload), sel.eq(Cat(*selects))]
+        with m.If(taken):
+            m.d.sync += valid.eq(0)
+        return valid, payload, list(sel), taken
+
     def elaborate(self, platform):
         m = Module()
         p = self.params
@@ -274,53 +296,60 @@ class Chip(wiring.Component):
 
         # ---- config -------------------------------------------------------------------
         cfg = self.config
-        cfg_targets = []
         region = cfg.payload.region
+        cfg_kinds = []
         for k in range(C):
             kinds = [(cores[k], region < 11), (tables[k], (region >= 11) & (region <= 13))]
             if keyed_mode:
                 kinds.append((routers[k], region == ROUTER_REGION))
-            for target, in_kind in kinds:
-                sel = (cfg.payload.core == k) & in_kind
-                m.d.comb += [target.config.valid.eq(cfg.valid & sel & ~stepping),
-                             target.config.payload.region.eq(cfg.payload.region),
-                             target.config.payload.addr.eq(cfg.payload.addr),
-                             target.config.payload.data.eq(cfg.payload.data)]
-                cfg_targets.append((sel, target.config.ready))
+            cfg_kinds += [(target, (cfg.payload.core == k) & in_kind) for target, in_kind in kinds]
+        cfg_valid, cfg_payload, cfg_sel, cfg_taken = self._request(
+            m, "cfg", cfg, [sel for _, sel in cfg_kinds])
+        cfg_targets = []
+        for (target, _), sel in zip(cfg_kinds, cfg_sel):
+            m.d.comb += [target.config.valid.eq(cfg_valid & sel & ~stepping),
+                         target.config.payload.region.eq(cfg_payload.region),
+                         target.config.payload.addr.eq(cfg_payload.addr),
+                         target.config.payload.data.eq(cfg_payload.data)]
+            cfg_targets.append((sel, target.config.ready))
         cfg_known = Signal()
         m.d.comb += cfg_known.eq(Cat(sel for sel, _ in cfg_targets).any())
         # A write to a core that does not exist (or to a read-only region) is refused loudly:
         # it is accepted, ignored and counted.
         with m.If(~stepping):
-            m.d.comb += cfg.ready.eq(~cfg_known | Cat(sel & rdy for sel, rdy in cfg_targets).any())
-        with m.If(cfg.valid & cfg.ready & ~cfg_known):
+            m.d.comb += cfg_taken.eq(cfg_valid & (~cfg_known |
+                                                  Cat(sel & rdy for sel, rdy in cfg_targets).any()))
+        with m.If(cfg_taken & ~cfg_known):
             m.d.sync += counters[ChipCounter.BAD_PACKETS].eq(
                 counters[ChipCounter.BAD_PACKETS] + 1)
 
         # ---- debug --------------------------------------------------------------------
         dbg = self.debug
-        req = dbg.req.payload
         dbg_busy = Signal()
         dbg_sel = Signal(range(2 * C + 1))
         local_value = Signal(32)
         local_pending = Signal()
         resp_taken = Signal()       # the selected target's answer is taken in this clock
         targets = []
+        req = dbg.req.payload
         for k in range(C):
             targets.append((cores[k].debug, (req.core == k) & (req.region < 11)))
             targets.append((tables[k].debug, (req.core == k) & (req.region >= 11) &
                             (req.region <= 13)))
         is_local = (req.region == CHIP_REGION) | (req.region == ROUTER_REGION) | (req.core >= C)
-        for i, (target, sel) in enumerate(targets):
-            m.d.comb += [target.req.valid.eq(dbg.req.valid & sel & ~dbg_busy & ~stepping),
+        req_valid, req, req_sel, req_taken = self._request(
+            m, "dbg", dbg.req, [sel for _, sel in targets] + [is_local])
+        is_local = req_sel[-1]
+        for i, ((target, _), sel) in enumerate(zip(targets, req_sel)):
+            m.d.comb += [target.req.valid.eq(req_valid & sel & ~dbg_busy & ~stepping),
                          target.req.payload.region.eq(req.region),
                          target.req.payload.addr.eq(req.addr),
                          target.resp.ready.eq(resp_taken & (dbg_sel == i))]
-            with m.If(dbg.req.valid & sel & ~dbg_busy & ~stepping & target.req.ready):
-                m.d.comb += dbg.req.ready.eq(1)
+            with m.If(req_valid & sel & ~dbg_busy & ~stepping & target.req.ready):
+                m.d.comb += req_taken.eq(1)
                 m.d.sync += [dbg_busy.eq(1), dbg_sel.eq(i)]
-        with m.If(dbg.req.valid & is_local & ~dbg_busy & ~stepping):
-            m.d.comb += dbg.req.ready.eq(1)
+        with m.If(req_valid & is_local & ~dbg_busy & ~stepping):
+            m.d.comb += req_taken.eq(1)
             m.d.sync += [dbg_busy.eq(1), dbg_sel.eq(2 * C), local_pending.eq(1)]
             with m.Switch(Mux(req.region == CHIP_REGION, req.addr, 0xFFFF)):
                 for c, sig in counters.items():
@@ -362,11 +391,14 @@ class Chip(wiring.Component):
         # `drained` is an OR over every busy flag of the chip; the barrier reads it a cycle
         # late, so that it ends no long path. Nothing starts work in between unless a port
         # takes something, and taking anything in a cycle clears the registered `quiet`.
+        # A request waits at the port, or in the register behind it.
+        cfg_pending = cfg.valid | cfg_valid
+        dbg_pending = dbg.req.valid | req_valid
         quiet = Signal()
-        m.d.sync += quiet.eq(drained & ~self.ext_in.valid & ~cfg.valid & ~dbg.req.valid &
+        m.d.sync += quiet.eq(drained & ~self.ext_in.valid & ~cfg_pending & ~dbg_pending &
                              ~dbg_busy)
-        m.d.comb += self.tick.ready.eq(~stepping & quiet & ~self.ext_in.valid & ~cfg.valid &
-                                       ~dbg.req.valid & ~dbg_busy)
+        m.d.comb += self.tick.ready.eq(~stepping & quiet & ~self.ext_in.valid & ~cfg_pending &
+                                       ~dbg_pending & ~dbg_busy)
         go = self.tick.valid & self.tick.ready
         # Registered, so a core's `busy` (which includes its tick input) cannot loop back
         # into the barrier. Every core is idle then, so every one accepts at once.
