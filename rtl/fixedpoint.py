@@ -6,7 +6,7 @@ can place pipeline registers between them where timing needs it.
 
 from amaranth.hdl import Const, Mux, signed
 
-__all__ = ["shift_right_round", "wrap", "saturate", "overflow", "decay_product"]
+__all__ = ["shift_right_round", "wrap", "saturate", "overflow", "decay_factor", "decay_product"]
 
 
 def shift_right_round(x, n, floor):
@@ -39,7 +39,16 @@ def overflow(x, bits, sat):
     return Mux(sat, saturate(x, bits), wrap(x, bits))
 
 
-def decay_product(x, d_eff):
-    """``x * (4096 - d_eff)``: the full-width product before the rounding shift."""
-    factor = (Const(4096, 14) - d_eff)[:14]
+def decay_factor(d_eff):
+    """``4096 - d_eff`` as 14 bits, to be read as signed: the factor that keeps ``x``."""
+    return (Const(4096, 14) - d_eff)[:14]
+
+
+def decay_product(x, d_eff=None, *, factor=None):
+    """``x * (4096 - d_eff)``: the full-width product before the rounding shift.
+
+    ``factor``, when given instead of ``d_eff``, is :func:`decay_factor` already made.
+    """
+    if factor is None:
+        factor = decay_factor(d_eff)
     return x.as_signed() * factor.as_signed()

@@ -295,7 +295,10 @@ class LIFCore(wiring.Component):
         mem_ref = mem("mem_ref", unsigned(R), p.n_neurons)
         acc = mem("acc", signed(p.acc_bits), p.max_delay << NB)
         prof_shapes = {
-            ProfileField.DU: unsigned(13), ProfileField.DV: unsigned(13),
+            # With deep_pipeline the decays are kept as their factors, 4096 - d, 14 bits:
+            # the subtraction in front of the multiplier missed 100 MHz on an ECP5.
+            ProfileField.DU: unsigned(14 if self.deep_pipeline else 13),
+            ProfileField.DV: unsigned(14 if self.deep_pipeline else 13),
             ProfileField.VTH: unsigned(S), ProfileField.BIAS: signed(S),
             ProfileField.RESET: unsigned(2), ProfileField.V_RESET: signed(S),
             ProfileField.REFRACTORY: unsigned(R), ProfileField.WEIGHT_EXP: unsigned(5),
@@ -670,11 +673,16 @@ class LIFCore(wiring.Component):
         u3_pv = Signal(signed(S + 14))
         u3_v = Signal(signed(S))
         u3_prof = {f: Signal(shape, name=f"u3_{f.name.lower()}") for f, shape in prof_shapes.items()}
+
+        def decay(x, stored):
+            if self.deep_pipeline:
+                return fxp.decay_product(x, factor=stored)
+            return fxp.decay_product(x, stored)
         m.d.sync += [
             n3.eq(n2), u3_ref.eq(u2_ref), u3_v.eq(u2_v),
             u_in.eq(u2_acc << prof_rd[ProfileField.WEIGHT_EXP].data),
-            u3_pu.eq(fxp.decay_product(u2_u, prof_rd[ProfileField.DU].data)),
-            u3_pv.eq(fxp.decay_product(u2_v, prof_rd[ProfileField.DV].data)),
+            u3_pu.eq(decay(u2_u, prof_rd[ProfileField.DU].data)),
+            u3_pv.eq(decay(u2_v, prof_rd[ProfileField.DV].data)),
         ]
         m.d.sync += [u3_prof[f].eq(prof_rd[f].data) for f in prof_shapes]
         floor = u3_prof[ProfileField.FLAGS][0]
@@ -797,7 +805,10 @@ class LIFCore(wiring.Component):
             wr[Region.ACC].data.eq(cfg_data),
         ]
         for f, port in prof_wr.items():
-            m.d.comb += [port.addr.eq(cfg.payload.addr[4:]), port.data.eq(cfg_data),
+            value = cfg_data
+            if self.deep_pipeline and f in (ProfileField.DU, ProfileField.DV):
+                value = fxp.decay_factor(cfg_data[:13])
+            m.d.comb += [port.addr.eq(cfg.payload.addr[4:]), port.data.eq(value),
                          port.en.eq(cfg_go & (cfg.payload.region == Region.PROFILE) &
                                     (cfg.payload.addr[:4] == f))]
         with m.If(u7_valid):
@@ -982,6 +993,9 @@ class LIFCore(wiring.Component):
                     if source is not None:
                         group[region] = registered(source)
             prof_out = {f: registered(port.data) for f, port in prof_rd.items()}
+            for f in (ProfileField.DU, ProfileField.DV):
+                # Kept as 4096 - d; read back as d.
+                prof_out[f] = (Const(4096, 14) - prof_out[f])[:13]
             learn_out = {k: registered(lrd[k].data) for k in
                          (LearnKind.X, LearnKind.Y, LearnKind.CALCIUM, LearnKind.THETA)
                          if k in lrd}
