@@ -403,10 +403,19 @@ class LIFCore(wiring.Component):
         dbg = self.debug
         cfg_go = Signal()
         dbg_go = Signal()
+        # The write a config request makes. With deep_pipeline it is made a clock after the
+        # request is taken, from registers: the write enables reach memories all over an
+        # ECP5 when many cores share it. Reads, events and steps wait for it.
+        w_go, w = Signal(), Signal(ConfigWrite)
+        write_wait = w_go if self.deep_pipeline else Const(0)
+        if self.deep_pipeline:
+            m.d.sync += [w_go.eq(cfg_go), w.eq(cfg.payload)]
+        else:
+            m.d.comb += [w_go.eq(cfg_go), w.eq(cfg.payload)]
         m.d.comb += [
             cfg.ready.eq(idle_phase & delivery_empty),
             cfg_go.eq(cfg.valid & cfg.ready),
-            dbg.req.ready.eq(idle_phase & delivery_empty & ~cfg.valid),
+            dbg.req.ready.eq(idle_phase & delivery_empty & ~cfg.valid & ~write_wait),
             dbg_go.eq(dbg.req.valid & dbg.req.ready),
         ]
 
@@ -420,7 +429,8 @@ class LIFCore(wiring.Component):
             p_ready.eq(~p_valid | g_load),
             scan_go.eq(in_scan & p_ready & (scan_axon < A)),
             # Config and debug accesses go first, so they are never reordered with events.
-            self.axon_in.ready.eq(idle_phase & p_ready & ~cfg.valid & ~dbg.req.valid),
+            self.axon_in.ready.eq(idle_phase & p_ready & ~cfg.valid & ~dbg.req.valid &
+                                  ~write_wait),
             rd_start.en.eq(p_ready),
             rd_count.en.eq(p_ready),
             # Read addresses follow the requests, not the handshakes: an event is only taken
@@ -788,10 +798,10 @@ class LIFCore(wiring.Component):
             m.d.comb += rd_acc.addr.eq(dbg_addr)
 
         # ---- write ports ------------------------------------------------------------
-        cfg_data = cfg.payload.data
+        cfg_data = w.data
         for region, port in wr.items():
-            m.d.comb += [port.addr.eq(cfg.payload.addr),
-                         port.en.eq(cfg_go & (cfg.payload.region == region))]
+            m.d.comb += [port.addr.eq(w.addr),
+                         port.en.eq(w_go & (w.region == region))]
         m.d.comb += [
             wr[Region.AXON_START].data.eq(cfg_data),
             wr[Region.AXON_COUNT].data.eq(cfg_data),
@@ -808,9 +818,9 @@ class LIFCore(wiring.Component):
             value = cfg_data
             if self.deep_pipeline and f in (ProfileField.DU, ProfileField.DV):
                 value = fxp.decay_factor(cfg_data[:13])
-            m.d.comb += [port.addr.eq(cfg.payload.addr[4:]), port.data.eq(value),
-                         port.en.eq(cfg_go & (cfg.payload.region == Region.PROFILE) &
-                                    (cfg.payload.addr[:4] == f))]
+            m.d.comb += [port.addr.eq(w.addr[4:]), port.data.eq(value),
+                         port.en.eq(w_go & (w.region == Region.PROFILE) &
+                                    (w.addr[:4] == f))]
         with m.If(u7_valid):
             for region, value in ((Region.U, u7_u), (Region.V, u7_v), (Region.REFRACTORY, u7_ref)):
                 m.d.comb += [wr[region].addr.eq(n7), wr[region].data.eq(value),
@@ -825,9 +835,9 @@ class LIFCore(wiring.Component):
 
         # ---- learning: trace pass ---------------------------------------------------
         # One address per clock: read at T0, write the decayed, bumped trace at T1.
-        cfg_learn = cfg_go & (cfg.payload.region == Region.COUNTER) & cfg.payload.addr[15]
-        cfg_kind = cfg.payload.addr[12:15]
-        cfg_index = cfg.payload.addr[:12]
+        cfg_learn = w_go & (w.region == Region.COUNTER) & w.addr[15]
+        cfg_kind = w.addr[12:15]
+        cfg_index = w.addr[:12]
         if learns:
             t1_valid = Signal()
             t1_i = Signal(range(M + 1))
@@ -871,7 +881,7 @@ class LIFCore(wiring.Component):
                     m.d.comb += [lwr[kind].addr.eq(t1_i), lwr[kind].data.eq(value),
                                  lwr[kind].en.eq(1)]
                 with m.Else():
-                    m.d.comb += [lwr[kind].addr.eq(cfg_index), lwr[kind].data.eq(cfg.payload.data),
+                    m.d.comb += [lwr[kind].addr.eq(cfg_index), lwr[kind].data.eq(w.data),
                                  lwr[kind].en.eq(cfg_learn & (cfg_kind == kind))]
             # The scan's write-back.
             with m.If(l5_write):
@@ -883,24 +893,24 @@ class LIFCore(wiring.Component):
                     m.d.comb += [lwr["elig"].addr.eq(l5_e), lwr["elig"].data.eq(l5_el),
                                  lwr["elig"].en.eq(1)]
                 with m.Else():
-                    m.d.comb += [lwr["elig"].addr.eq(cfg.payload.addr),
+                    m.d.comb += [lwr["elig"].addr.eq(w.addr),
                                  lwr["elig"].data.eq(cfg_data[16:16 + EB]),
-                                 lwr["elig"].en.eq(cfg_go &
-                                                   (cfg.payload.region == Region.SYN_WEIGHT))]
+                                 lwr["elig"].en.eq(w_go &
+                                                   (w.region == Region.SYN_WEIGHT))]
         if homeo:
             th = lwr[LearnKind.THETA]
             with m.If(u7_valid):
                 m.d.comb += [th.addr.eq(n7), th.data.eq(u7_theta_new), th.en.eq(1)]
             with m.Else():
-                m.d.comb += [th.addr.eq(cfg_index), th.data.eq(cfg.payload.data),
+                m.d.comb += [th.addr.eq(cfg_index), th.data.eq(w.data),
                              th.en.eq(cfg_learn & (cfg_kind == LearnKind.THETA))]
         for f, reg in regs.items():
-            with m.If(cfg_learn & (cfg.payload.addr == LEARN_BASE | LearnKind.PARAM << 12 | f)):
-                m.d.sync += reg.eq(cfg.payload.data)
+            with m.If(cfg_learn & (w.addr == LEARN_BASE | LearnKind.PARAM << 12 | f)):
+                m.d.sync += reg.eq(w.data)
 
         # ---- phases -----------------------------------------------------------------
         m.d.comb += self.tick.ready.eq(idle_phase & delivery_empty & ~cfg.valid &
-                                       ~dbg.req.valid & ~self.axon_in.valid)
+                                       ~dbg.req.valid & ~self.axon_in.valid & ~write_wait)
         with m.If(self.tick.valid & self.tick.ready):
             m.d.sync += [in_update.eq(1), n_issue.eq(0)]
         with m.If(u0):
@@ -1061,7 +1071,7 @@ class LIFCore(wiring.Component):
 
         # ---- activity ---------------------------------------------------------------
         m.d.comb += self.busy.eq(in_update | in_learn | in_debug | ~delivery_empty | spikes.r_rdy |
-                                 self.axon_in.valid | self.tick.valid)
+                                 self.axon_in.valid | self.tick.valid | write_wait)
         if self.cycle_counters:
             with m.If(self.busy):
                 m.d.sync += counters[Counter.BUSY_CYCLES].eq(

@@ -215,3 +215,34 @@ def test_single_port_refuses_a_learning_engine():
 def test_deep_pipeline_argument():
     with pytest.raises(TypeError, match=r"^deep_pipeline must be True or False, not 1$"):
         LIFCore(CoreParams(n_neurons=16, n_axons=8, n_synapses=64), deep_pipeline=1)
+
+
+@pytest.mark.parametrize("deep_pipeline", [False, True])
+def test_read_right_after_a_write_sees_it(deep_pipeline):
+    """A debug read offered in the clock after a config write was taken returns the new
+    value, also when the deep pipeline makes the write a clock later."""
+    from amaranth.sim import Simulator
+    dut = LIFCore(CoreParams(n_neurons=16, n_axons=8, n_synapses=64),
+                  deep_pipeline=deep_pipeline)
+    got = []
+
+    async def main(ctx):
+        for value in (0x1234, 0x0567, 0x7ABC):
+            ctx.set(dut.config.payload, {"region": Region.U, "addr": 3, "data": value})
+            ctx.set(dut.config.valid, 1)
+            await ctx.tick().until(dut.config.ready)
+            ctx.set(dut.config.valid, 0)
+            ctx.set(dut.debug.req.payload, {"region": Region.U, "addr": 3})
+            ctx.set(dut.debug.req.valid, 1)
+            await ctx.tick().until(dut.debug.req.ready)
+            ctx.set(dut.debug.req.valid, 0)
+            ctx.set(dut.debug.resp.ready, 1)
+            *_, data = await ctx.tick().sample(dut.debug.resp.payload).until(dut.debug.resp.valid)
+            ctx.set(dut.debug.resp.ready, 0)
+            got.append(signed_value(data, 16))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(main)
+    sim.run()
+    assert got == [0x1234, 0x0567, 0x7ABC]
