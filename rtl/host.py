@@ -443,10 +443,15 @@ class HostInterface(wiring.Component):
 
         # ---- event FIFO: the chip's host events, tagged with the step ------------------
         ev = self.ext_out.payload
+        # The chip's output merger and its tables wait on this flag, so it is a register:
+        # a compare on the FIFO's level in front of them was the iCEBreaker's longest path.
+        # Two entries free a clock ago leave one free now.
+        ev_room = Signal()
+        m.d.sync += ev_room.eq(events.level < events.depth - 2)
         m.d.comb += [events.w_data.eq(Cat(self.timestep[:16], fit(ev.x, 8), fit(ev.y, 8),
                                           fit(ev.neuron, 16))),
-                     events.w_en.eq(self.ext_out.valid),
-                     self.ext_out.ready.eq(events.w_rdy)]
+                     events.w_en.eq(self.ext_out.valid & ev_room),
+                     self.ext_out.ready.eq(ev_room)]
 
         # ---- executor --------------------------------------------------------------------
         loaded = Signal()
