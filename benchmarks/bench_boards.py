@@ -95,6 +95,7 @@ def largest_fit(name, candidates, *, log=print):
             "goal_mhz": clk_mhz,
             "fmax_mhz": min(report["fmax_mhz"].values()),
             "timing_met": report["timing_met"],
+            "critical_path": report["critical_path"],
             "lut": report["lut"], "ff": report["ff"], "carry": report["carry"],
             "bram": report["bram"], "spram": report["spram"], "dsp": report["dsp"],
             "lc": report["lc"], "totals": report["totals"],

@@ -33,10 +33,11 @@ import sys
 import time
 
 __all__ = ["BuildError", "ToolNotFoundError", "YOWASP_TOOLS", "find_tool", "first_use",
-           "tool_environment", "build", "build_top", "parse_nextpnr_report",
+           "tool_environment", "build", "build_top", "parse_nextpnr_report", "parse_critical_paths",
            "parse_nextpnr_log", "parse_yosys_stat", "check_fit", "check_timing"]
 
 DESIGN_NAME = "top"
+_PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent   # the design's sources
 REPORT_FILE = "report.json"
 _HEARTBEAT_S = 15
 
@@ -201,6 +202,44 @@ def parse_nextpnr_report(report):
     return utilisation, fmax
 
 
+def parse_critical_paths(report, root=None):
+    """``{clock: summary}`` of the critical path inside each clock domain, from nextpnr's
+    ``--report`` JSON (cross-domain and I/O paths are left out).
+
+    A summary has the ``from`` and ``to`` cell pins, ``logic_ns``, ``routing_ns`` and
+    ``total_ns``, and ``sources``: the ``file:line`` of the design that the path's nets
+    come from, in path order, relative to ``root`` (files outside it are left out).
+    """
+    root = pathlib.Path(root if root is not None else _PROJECT_ROOT).resolve()
+    paths = {}
+    for entry in report.get("critical_paths", []):
+        start, end = entry.get("from", ""), entry.get("to", "")
+        if start != end or not start.startswith("posedge ") or not entry.get("path"):
+            continue
+        segments = entry["path"]
+        delay = {"logic": 0.0, "routing": 0.0}
+        sources = []
+        for seg in segments:
+            kind = "routing" if seg["type"] == "routing" else "logic"
+            delay[kind] += float(seg["delay"])
+            for source in seg.get("sources", []):
+                path, _, line = source.rpartition(":")
+                try:
+                    rel = pathlib.Path(path).resolve().relative_to(root).as_posix()
+                except ValueError:
+                    continue
+                name = f"{rel}:{line}"
+                if not sources or sources[-1] != name:
+                    sources.append(name)
+        pin = lambda end: f"{end['cell']}.{end['port']}"
+        paths[_clock_name(start[len("posedge "):])] = {
+            "from": pin(segments[0]["from"]), "to": pin(segments[-1]["to"]),
+            "logic_ns": round(delay["logic"], 2), "routing_ns": round(delay["routing"], 2),
+            "total_ns": round(delay["logic"] + delay["routing"], 2), "sources": sources,
+        }
+    return paths
+
+
 _UTIL_LINE = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%", re.MULTILINE)
 _FMAX_LINE = re.compile(
     r"^Info: Max frequency for clock\s+'([^']+)':\s+([\d.]+) MHz \((PASS|FAIL) at ([\d.]+) MHz\)",
@@ -347,8 +386,8 @@ def build_top(info, top, *, build_dir, progress=print, allow_timing_fail=False):
 
     stat = parse_yosys_stat(json.loads((build_dir / f"{DESIGN_NAME}.stat.json").read_text()),
                             info.family)
-    utilisation, fmax = parse_nextpnr_report(
-        json.loads((build_dir / f"{DESIGN_NAME}.report.json").read_text()))
+    nextpnr_report = json.loads((build_dir / f"{DESIGN_NAME}.report.json").read_text())
+    utilisation, fmax = parse_nextpnr_report(nextpnr_report)
     bels = _BELS[info.family]
     used = lambda field: utilisation.get(bels[field], {}).get("used", 0)
     available = lambda field: utilisation.get(bels[field], {}).get("available")
@@ -363,6 +402,7 @@ def build_top(info, top, *, build_dir, progress=print, allow_timing_fail=False):
         "fmax_mhz": {clock: f["achieved"] for clock, f in fmax.items()},
         "fmax_constraint_mhz": {clock: f["constraint"] for clock, f in fmax.items()},
         "timing_met": timing_error is None,
+        "critical_path": parse_critical_paths(nextpnr_report),
         "lut": stat["lut"],
         "ff": stat["ff"],
         "carry": stat["carry"],

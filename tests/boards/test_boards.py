@@ -19,8 +19,9 @@ from amaranth import Fragment, Instance
 from amaranth.sim import Simulator
 
 from boards import BOARDS, board
-from boards.build import (BuildError, ToolNotFoundError, build, check_fit,
-                          check_timing, find_tool, first_use, parse_nextpnr_log, tool_environment)
+from boards.build import (BuildError, ToolNotFoundError, build, check_fit, check_timing,
+                          find_tool, first_use, parse_critical_paths, parse_nextpnr_log,
+                          tool_environment)
 from boards.common import PLL_TOLERANCE, PulseStretcher
 from boards.icebreaker import DIVF_MAX, DIVQ_RANGE, DIVR_MAX, ICEBreakerTop, ice40_pll
 from boards.icebreaker import OUT_MHZ as ICE40_OUT
@@ -462,6 +463,34 @@ def test_build_report(built):
     assert report["bitstream"] == str(bitstream)
     assert bitstream.stat().st_size > 0
     assert report["build_s"] >= sum(report["steps_s"].values()) - 1
+    # The critical path nextpnr reports is the one its Fmax comes from.
+    assert set(report["critical_path"]) == set(report["fmax_mhz"])
+    for clock, path in report["critical_path"].items():
+        assert path["total_ns"] == pytest.approx(1000 / report["fmax_mhz"][clock], rel=0.01)
+        assert path["from"] and path["to"]
+        assert all(not s.startswith("/") for s in path["sources"])
+
+
+def test_critical_path_summary(tmp_path):
+    root = tmp_path / "project"
+    seg = lambda kind, delay, cell, port, sources=(): {
+        "type": kind, "delay": delay, "sources": list(sources),
+        "from": {"cell": cell, "port": "Q", "loc": [1, 1]},
+        "to": {"cell": cell, "port": port, "loc": [1, 2]}}
+    report = {"critical_paths": [
+        {"from": "posedge $glbnet$clk", "to": "posedge $glbnet$clk", "path": [
+            seg("clk-to-q", 0.5, "a_ff", "Q"),
+            seg("routing", 1.25, "lut1", "A", [f"{root}/rtl/chip.py:10"]),
+            seg("logic", 0.25, "lut1", "F"),
+            seg("routing", 2.0, "b_ff", "DI", [f"{root}/rtl/chip.py:10",
+                                               "/elsewhere/amaranth/lib/fifo.py:92",
+                                               f"{root}/rtl/lif_core.py:7"]),
+            seg("setup", 0.5, "b_ff", "DI")]},
+        {"from": "<async>", "to": "posedge $glbnet$clk", "path": [seg("routing", 3.0, "x", "M")]},
+    ]}
+    assert parse_critical_paths(report, root=root) == {"clk": {
+        "from": "a_ff.Q", "to": "b_ff.DI", "logic_ns": 1.25, "routing_ns": 3.25,
+        "total_ns": 4.5, "sources": ["rtl/chip.py:10", "rtl/lif_core.py:7"]}}
 
 
 @pytest.mark.board_build
