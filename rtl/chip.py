@@ -120,26 +120,33 @@ class Chip(wiring.Component):
         })
 
     def _request(self, m, name, port, selects):
-        """``(valid, payload, sel, taken)``: the request on stream ``port`` and ``selects``
-        (one-bit values of its payload). The caller drives ``taken`` when it takes it.
+        """``(valid, payloads, sel, taken)``: the request on stream ``port``, its payload
+        for each of ``selects`` (one-bit values of the payload), and the selects. The
+        caller drives ``taken`` when it takes it.
 
-        With ``deep_pipeline`` the request waits in a register, its selects decoded, and
-        the port is ready when that register is free: the host's buffer and the targets
-        all over the chip are then a clock apart. Without it, all four are the port's own.
+        With ``deep_pipeline`` the request waits in registers, its selects decoded, and
+        the port is ready when they are free: the host's buffer and the targets all over
+        the chip are then a clock apart. Each select has a copy of the payload, taken
+        only when it is selected, which the placer can put beside its target. Without
+        ``deep_pipeline`` all of them are the port's own.
         """
         taken = Signal(name=f"{name}_taken")
         if not self.deep_pipeline:
             m.d.comb += port.ready.eq(taken)
-            return port.valid, port.payload, selects, taken
+            return port.valid, [port.payload] * len(selects), selects, taken
         valid = Signal(name=f"{name}_held")
-        payload = Signal(port.payload.shape(), name=f"{name}_request")
+        payloads = [Signal(port.payload.shape(), name=f"{name}_request{i}")
+                    for i in range(len(selects))]
         sel = Signal(len(selects), name=f"{name}_sel")
         m.d.comb += port.ready.eq(~valid)
         with m.If(port.valid & ~valid):
-            m.d.sync += [valid.eq(1), payload.eq(port.payload), sel.eq(Cat(*selects))]
+            m.d.sync += [valid.eq(1), sel.eq(Cat(*selects))]
+            for payload, select in zip(payloads, selects):
+                with m.If(select):
+                    m.d.sync += payload.eq(port.payload)
         with m.If(taken):
             m.d.sync += valid.eq(0)
-        return valid, payload, list(sel), taken
+        return valid, payloads, list(sel), taken
 
     def elaborate(self, platform):
         m = Module()
@@ -303,10 +310,10 @@ class Chip(wiring.Component):
             if keyed_mode:
                 kinds.append((routers[k], region == ROUTER_REGION))
             cfg_kinds += [(target, (cfg.payload.core == k) & in_kind) for target, in_kind in kinds]
-        cfg_valid, cfg_payload, cfg_sel, cfg_taken = self._request(
+        cfg_valid, cfg_payloads, cfg_sel, cfg_taken = self._request(
             m, "cfg", cfg, [sel for _, sel in cfg_kinds])
         cfg_targets = []
-        for (target, _), sel in zip(cfg_kinds, cfg_sel):
+        for (target, _), sel, cfg_payload in zip(cfg_kinds, cfg_sel, cfg_payloads):
             m.d.comb += [target.config.valid.eq(cfg_valid & sel & ~stepping),
                          target.config.payload.region.eq(cfg_payload.region),
                          target.config.payload.addr.eq(cfg_payload.addr),
@@ -337,13 +344,13 @@ class Chip(wiring.Component):
             targets.append((tables[k].debug, (req.core == k) & (req.region >= 11) &
                             (req.region <= 13)))
         is_local = (req.region == CHIP_REGION) | (req.region == ROUTER_REGION) | (req.core >= C)
-        req_valid, req, req_sel, req_taken = self._request(
+        req_valid, reqs, req_sel, req_taken = self._request(
             m, "dbg", dbg.req, [sel for _, sel in targets] + [is_local])
-        is_local = req_sel[-1]
-        for i, ((target, _), sel) in enumerate(zip(targets, req_sel)):
+        is_local, req = req_sel[-1], reqs[-1]
+        for i, ((target, _), sel, target_req) in enumerate(zip(targets, req_sel, reqs)):
             m.d.comb += [target.req.valid.eq(req_valid & sel & ~dbg_busy & ~stepping),
-                         target.req.payload.region.eq(req.region),
-                         target.req.payload.addr.eq(req.addr),
+                         target.req.payload.region.eq(target_req.region),
+                         target.req.payload.addr.eq(target_req.addr),
                          target.resp.ready.eq(resp_taken & (dbg_sel == i))]
             with m.If(req_valid & sel & ~dbg_busy & ~stepping & target.req.ready):
                 m.d.comb += req_taken.eq(1)

@@ -411,7 +411,11 @@ class LIFCore(wiring.Component):
         w_go, w = Signal(), Signal(ConfigWrite)
         write_wait = w_go if self.deep_pipeline else Const(0)
         if self.deep_pipeline:
-            m.d.sync += [w_go.eq(cfg_go), w.eq(cfg.payload)]
+            m.d.sync += w_go.eq(cfg_go)
+            # Taken only on this core's own writes: the cores of a chip see the same
+            # payload, and registers that always took it would be merged into one.
+            with m.If(cfg_go):
+                m.d.sync += w.eq(cfg.payload)
         else:
             m.d.comb += [w_go.eq(cfg_go), w.eq(cfg.payload)]
         m.d.comb += [
