@@ -38,7 +38,7 @@ def suite_jobs():
         jobs_2x2.append(chip_job(image, random_chip_inputs(rng, CHIP_2X2, 60, rate=0.15),
                                  state_every=2))
     jobs_3x3 = []
-    for k in range(2):
+    for k in range(1):
         rng = np.random.default_rng([33, k])
         image = random_chip_image(rng, CHIP_3X3, host_all=True)
         jobs_3x3.append(chip_job(image, random_chip_inputs(rng, CHIP_3X3, 60, rate=0.1),

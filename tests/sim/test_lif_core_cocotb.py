@@ -5,7 +5,7 @@ Three elaborated shapes cover the width corners (24-bit Loihi-like state with
 1-bit signed weights). Everything else -- profiles, synapses, delays,
 initial state -- is random and loaded through the config port, so 21 random
 configurations need only three simulator builds. The 24-bit shape is built
-with ``deep_pipeline``, as the ECP5 boards build it. Each configuration runs 120
+with ``deep_pipeline``, as the ECP5 boards build it. Each configuration runs 90
 steps with random event gaps and output backpressure, and the scoreboard
 compares every step's spikes and every neuron's ``u`` and ``v``.
 """
@@ -31,7 +31,7 @@ SHAPES = {
                        refractory_bits=2, acc_bits=9),
 }
 CONFIGS_PER_SHAPE = 7
-STEPS = 120
+STEPS = 90
 
 
 @pytest.mark.parametrize("shape", SHAPES)
