@@ -35,7 +35,7 @@ def suite_jobs():
     for k in range(3):
         rng = np.random.default_rng([22, k])
         image = random_chip_image(rng, CHIP_2X2, host_all=True)
-        jobs_2x2.append(chip_job(image, random_chip_inputs(rng, CHIP_2X2, 60, rate=0.15),
+        jobs_2x2.append(chip_job(image, random_chip_inputs(rng, CHIP_2X2, 45, rate=0.15),
                                  state_every=2))
     jobs_3x3 = []
     for k in range(1):
@@ -129,7 +129,7 @@ def test_keymask_mode_bit_exact():
                                                 host_fraction=0.1))
         tables = keymask_from_routes(CHIP_KEYMASK, image.routes)
         assert max(map(len, tables.routers)) <= CHIP_KEYMASK.key_entries
-        jobs.append(chip_job(image, random_chip_inputs(rng, CHIP_KEYMASK, 60, rate=0.15),
+        jobs.append(chip_job(image, random_chip_inputs(rng, CHIP_KEYMASK, 40, rate=0.15),
                              state_every=3, keymask=tables))
     results, passed = run_chip_jobs(CHIP_KEYMASK, jobs, seed=4, event_gap=0.2, out_stall=0.4)
     assert len(results) == len(jobs)
