@@ -132,16 +132,9 @@ def test_chip_counts_what_it_refuses():
         await push(ctx, dut.config, {"core": 3, "region": 5, "addr": 0, "data": 7})
         await ctx.tick().until(~dut.busy)
         for name, counter in (("bad", ChipCounter.BAD_PACKETS), ("packets", ChipCounter.PACKETS)):
-            await push(ctx, dut.debug.req, {"core": 0, "region": CHIP_REGION, "addr": counter})
-            ctx.set(dut.debug.resp.ready, 1)
-            *_, out[name] = await ctx.tick().sample(dut.debug.resp.payload).until(
-                dut.debug.resp.valid)
-            ctx.set(dut.debug.resp.ready, 0)
+            out[name] = await debug_read(ctx, dut, CHIP_REGION, counter)
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(main)
-    sim.run()
+    run_testbench(dut, main)
     assert out["bad"] == 3
     assert out["packets"] == 0
 
@@ -170,15 +163,25 @@ def test_chip_counts_keyed_packets_that_no_input_entry_takes():
         await ctx.tick().until(~dut.busy)
         for name, region, addr in (("unrouted", CHIP_REGION, ChipCounter.UNROUTED),
                                    ("events", Region.COUNTER, Counter.EVENTS)):
-            await push(ctx, dut.debug.req, {"core": 0, "region": region, "addr": addr})
-            ctx.set(dut.debug.resp.ready, 1)
-            *_, out[name] = await ctx.tick().sample(dut.debug.resp.payload).until(
-                dut.debug.resp.valid)
-            ctx.set(dut.debug.resp.ready, 0)
+            out[name] = await debug_read(ctx, dut, region, addr)
 
+    run_testbench(dut, main)
+    assert out["unrouted"] == 9
+    assert out["events"] == 3
+
+
+async def debug_read(ctx, dut, region, addr):
+    """Read one word of core 0 (or of the chip) through ``dut``'s debug port."""
+    from sim.amaranth_sim import push
+    await push(ctx, dut.debug.req, {"core": 0, "region": region, "addr": addr})
+    ctx.set(dut.debug.resp.ready, 1)
+    *_, value = await ctx.tick().sample(dut.debug.resp.payload).until(dut.debug.resp.valid)
+    ctx.set(dut.debug.resp.ready, 0)
+    return value
+
+
+def run_testbench(dut, main):
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     sim.add_testbench(main)
     sim.run()
-    assert out["unrouted"] == 9
-    assert out["events"] == 3
