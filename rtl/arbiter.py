@@ -1,6 +1,6 @@
 """Round-robin arbitration, shared by the router's output ports and the chip's output merger."""
 
-from amaranth import Module, Signal
+from amaranth import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -12,11 +12,13 @@ class RoundRobin(wiring.Component):
 
     ``grant`` is one-hot and combinational from ``requests``; the priority
     moves only when ``advance`` is high (the granted transfer happened), so a
-    requester that keeps waiting keeps its place.
+    requester that keeps waiting keeps its place. After the winner ``g``, the
+    order is ``g + 1, g + 2, ...`` (modulo ``count``); at reset, ``0, 1, ...``.
     """
 
     def __init__(self, count):
         if count < 1:
+            self._MustUse__silence = True       # refused, so never meant to be elaborated
             raise ValueError(f"count must be at least 1, not {count}")
         self.count = count
         super().__init__({"requests": In(count), "grant": Out(count), "advance": In(1)})
@@ -24,18 +26,21 @@ class RoundRobin(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         n = self.count
-        last = Signal(range(n), init=n - 1)
-        with m.Switch(last):
-            for l in range(n):
-                with m.Case(l):
-                    order = [(l + k) % n for k in range(1, n + 1)]
-                    with m.If(self.requests[order[0]]):
-                        m.d.comb += self.grant[order[0]].eq(1)
-                    for i in order[1:]:
-                        with m.Elif(self.requests[i]):
-                            m.d.comb += self.grant[i].eq(1)
+
+        def before(last, j, i):
+            """Whether requester ``j`` comes before ``i`` when ``last`` won last."""
+            return (j - last - 1) % n < (i - last - 1) % n
+
+        # `beats[j][i]`: j comes before i in the current order, in registers, so that a grant
+        # is a single AND over the other requests (two LUT levels for five requesters)
+        # instead of a priority chain picked by the last winner.
+        beats = {(j, i): Signal(init=before(n - 1, j, i), name=f"beats_{j}_{i}")
+                 for j in range(n) for i in range(n) if j != i}
+        for i in range(n):
+            others = [self.requests[j] & beats[j, i] for j in range(n) if j != i]
+            m.d.comb += self.grant[i].eq(self.requests[i] & ~Cat(*others).any())
         with m.If(self.advance & self.grant.any()):
-            for i in range(n):
-                with m.If(self.grant[i]):
-                    m.d.sync += last.eq(i)
+            for (j, i), beat in beats.items():
+                m.d.sync += beat.eq(Cat(self.grant[g] for g in range(n)
+                                        if before(g, j, i)).any())
         return m
