@@ -27,7 +27,7 @@ Trees built by :func:`golden_model.keymask.keymask_from_routes` follow XY
 order, so multicast keeps the mesh free of deadlock.
 """
 
-from amaranth import Cat, Module, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -90,43 +90,56 @@ class Router(wiring.Component):
             table = self._tables(m)
         pending = []
         drop = Signal(n)
+        # The output a packet asks for is worked out as it enters its FIFO and stored beside
+        # it, so that the head's request comes straight from a register: the arbiters and
+        # the output registers behind them are the long path of a router.
+        route_layout = data.StructLayout({"packet": layout, "want": n, "drop": 1})
         for i, p in enumerate(PORTS):
-            q = fifo.SyncFIFOBuffered(width=layout.size, depth=self.params.fifo_depth)
+            q = fifo.SyncFIFOBuffered(width=route_layout.size, depth=self.params.fifo_depth)
             m.submodules[f"fifo_{p}"] = q
             port = getattr(self, f"in_{p}")
-            m.d.comb += [q.w_data.eq(port.payload), q.w_en.eq(port.valid),
-                         port.ready.eq(q.w_rdy)]
-            head = data.View(layout, q.r_data)
-            want = Signal(n, name=f"want_{p}")
-            # Ports of a multicast packet still waiting for their copy; 0 when the head is new.
-            left = Signal(n, name=f"left_{p}")
-            pending.append(left)
-            with m.If(q.r_rdy & (left != 0)):
-                m.d.comb += want.eq(left)
+            entry = data.View(route_layout, q.w_data)
+            pkt = port.payload
+            m.d.comb += [entry.packet.eq(pkt), q.w_en.eq(port.valid), port.ready.eq(q.w_rdy)]
+            xy = Signal(n, name=f"xy_{p}")
+            with m.If(pkt.x > self.x):
+                m.d.comb += xy[PORTS.index("e")].eq(1)
+            with m.Elif(pkt.x < self.x):
+                m.d.comb += xy[PORTS.index("w")].eq(1)
+            with m.Elif(pkt.y > self.y):
+                m.d.comb += xy[PORTS.index("s")].eq(1)
+            with m.Elif(pkt.y < self.y):
+                m.d.comb += xy[PORTS.index("n")].eq(1)
+            with m.Else():
+                m.d.comb += xy[PORTS.index("l")].eq(1)
+            m.d.comb += entry.want.eq(xy)
             if keyed_mode:
-                with m.Elif(q.r_rdy & head.keyed):
-                    hit, ports = table["match"](head.key)
+                with m.If(pkt.keyed):
+                    hit, ports = table["match"](pkt.key)
                     with m.If(hit):
-                        m.d.comb += want.eq(ports)
+                        m.d.comb += entry.want.eq(ports)
                     with m.Else():
+                        # No match: straight on; at the local port a table error, dropped.
                         if p == "l":
-                            m.d.comb += drop[i].eq(1)
+                            m.d.comb += [entry.want.eq(0), entry.drop.eq(1)]
                         else:
                             straight = {"n": "s", "s": "n", "e": "w", "w": "e"}[p]
-                            m.d.comb += want[PORTS.index(straight)].eq(1)
-            with m.Elif(q.r_rdy):
-                with m.If(head.x > self.x):
-                    m.d.comb += want[PORTS.index("e")].eq(1)
-                with m.Elif(head.x < self.x):
-                    m.d.comb += want[PORTS.index("w")].eq(1)
-                with m.Elif(head.y > self.y):
-                    m.d.comb += want[PORTS.index("s")].eq(1)
-                with m.Elif(head.y < self.y):
-                    m.d.comb += want[PORTS.index("n")].eq(1)
-                with m.Else():
-                    m.d.comb += want[PORTS.index("l")].eq(1)
+                            m.d.comb += entry.want.eq(1 << PORTS.index(straight))
+            head = data.View(route_layout, q.r_data)
+            want = Signal(n, name=f"want_{p}")
+            if keyed_mode:
+                # Ports of a multicast packet still waiting for their copy; 0 when the head
+                # is new.
+                left = Signal(n, name=f"left_{p}")
+                pending.append(left)
+                with m.If(q.r_rdy & (left != 0)):
+                    m.d.comb += want.eq(left)
+                with m.Elif(q.r_rdy):
+                    m.d.comb += [want.eq(head.want), drop[i].eq(head.drop)]
+            else:
+                m.d.comb += want.eq(Mux(q.r_rdy, head.want, 0))
             fifos.append(q)
-            heads.append(q.r_data)
+            heads.append(head.packet)
             requests.append(want)
 
         m.d.sync += self.undelivered_now.eq(0)     # unless a keyed copy is dropped below
@@ -141,10 +154,17 @@ class Router(wiring.Component):
                          arb.advance.eq(free)]
             with m.If(free):
                 m.d.sync += out.valid.eq(arb.grant.any())
+                if not keyed_mode:
+                    # One-hot, so an AND-OR picks the granted head.
+                    picked = 0
+                    for i in range(n):
+                        picked = picked | Mux(arb.grant[i], heads[i].as_value(), 0)
+                    m.d.sync += out.payload.eq(picked)
                 for i in range(n):
                     with m.If(arb.grant[i]):
-                        copy = data.View(layout, heads[i])
-                        m.d.sync += out.payload.eq(heads[i])
+                        copy = heads[i]
+                        if keyed_mode:
+                            m.d.sync += out.payload.eq(heads[i])
                         if keyed_mode and p == "l":
                             # The local copy leaves with the axon its key maps to.
                             hit, axon = table["input"](copy.key)
@@ -157,6 +177,10 @@ class Router(wiring.Component):
         moved = Signal(n)
         fired_r = Signal(n)
         for i, q in enumerate(fifos):
+            if not keyed_mode:
+                # Without multicast a packet wants one output: granted is gone.
+                m.d.comb += [moved[i].eq(granted[i].any()), q.r_en.eq(moved[i])]
+                continue
             rest = requests[i] & ~granted[i]
             m.d.comb += moved[i].eq((granted[i].any() & (rest == 0)) | drop[i])
             m.d.comb += q.r_en.eq(moved[i])
