@@ -29,7 +29,8 @@ from amaranth.lib.wiring import In, Out
 
 from golden_model.chip import ChipParams
 from .arbiter import RoundRobin
-from .lif_core import UPDATE_STAGES, LIFCore
+from .fabric import IdleConfirm, MergeNode, registered_any
+from .lif_core import UPDATE_STAGES, ConfigWrite, DebugRead, LIFCore
 from .output_table import OutputTable
 from .router import INPUT_TABLE, PORTS, ROUTER_REGION, Router, packet_layout
 
@@ -148,6 +149,293 @@ class Chip(wiring.Component):
             m.d.sync += valid.eq(0)
         return valid, payloads, list(sel), taken
 
+    def _counters(self):
+        return {c: Signal(32, name=f"count_{c.name.lower()}") for c in ChipCounter
+                if c != ChipCounter.ROUTED and
+                (self.cycle_counters or c not in CHIP_CYCLE_COUNTERS)}
+
+    def _count_cycles(self, m, counters, stepping, cores_busy, drained):
+        for counter, when in ((ChipCounter.UPDATE_CYCLES, stepping & cores_busy),
+                              (ChipCounter.DRAIN_CYCLES, stepping & ~cores_busy),
+                              (ChipCounter.IDLE_CYCLES, ~stepping & drained & ~self.ext_in.valid),
+                              (ChipCounter.DELIVER_CYCLES,
+                               ~stepping & ~(drained & ~self.ext_in.valid))):
+            if counter in counters:
+                with m.If(when):
+                    m.d.sync += counters[counter].eq(counters[counter] + 1)
+
+    def _elaborate_fabric(self, m, cores, tables, routers, inbufs):
+        """The chip-wide paths of a multi-core ``deep_pipeline`` chip, in registered stages.
+
+        Every path that spans the chip starts and ends at a register, with at most one
+        crossing of the die in between (see :mod:`rtl.fabric`):
+
+        * host events go through a buffer in their tile, a merge node per row and one
+          for the chip;
+        * a config write or debug read waits in a register at the chip's port, goes out
+          in a broadcast register to a slot in its tile, and the tile applies it there.
+          The port keeps a busy bit per tile slot, which the tile clears with a
+          registered ``done``; a debug answer comes back through registered ORs, per
+          row and for the chip (one read is out at a time, so every other tile
+          answers 0);
+        * a tick goes out in a broadcast register to a register per core;
+        * the barrier ORs every register that can hold work, per tile, per row and for
+          the chip, and :class:`~rtl.fabric.IdleConfirm` makes that delayed OR sound;
+        * the packet and event counters add up registered counts per row.
+
+        Each stage adds a clock of latency and changes no result.
+        """
+        p = self.params
+        C = p.n_cores
+        keyed_mode = p.key_entries > 0
+        rows = [[p.core_index(x, y) for x in range(p.cols)] for y in range(p.rows)]
+        work = [[] for _ in range(C)]   # per tile, the bits that say it holds work
+        central = []                    # the same, for the registers at the chip's ports
+        counters = self._counters()
+        stepping = Signal()
+        timestep = Signal(32)
+        m.d.comb += [self.timestep.eq(timestep), counters[ChipCounter.TIMESTEP].eq(timestep)]
+        for k in range(C):
+            work[k] += [cores[k].busy, tables[k].busy, ~routers[k].empty, inbufs[k].level != 0,
+                        tables[k].packet_sent, tables[k].host_sent, routers[k].unrouted_now,
+                        routers[k].undelivered_now]
+
+        # ---- external input: a buffer in front of router (0, 0) ----------------------
+        pkt = self.ext_in.payload
+        in_range = (pkt.x < p.cols) & (pkt.y < p.rows) & (pkt.axon < p.core.n_axons)
+        m.submodules.ingress = ingress = fifo.SyncFIFOBuffered(width=len(pkt.as_value()),
+                                                               depth=2)
+        m.d.comb += [ingress.w_data.eq(pkt.as_value()),
+                     ingress.w_en.eq(self.ext_in.valid & in_range & ~stepping),
+                     self.ext_in.ready.eq(~stepping & (ingress.w_rdy | ~in_range)),
+                     routers[0].in_w.valid.eq(ingress.r_rdy),
+                     routers[0].in_w.payload.eq(ingress.r_data),
+                     ingress.r_en.eq(routers[0].in_w.ready)]
+        bad_packet = Signal()
+        m.d.sync += bad_packet.eq(self.ext_in.valid & self.ext_in.ready & ~in_range)
+        central += [ingress.level != 0, bad_packet]
+
+        # ---- host events: a buffer per tile, a merge node per row, one for the chip ---
+        event = host_event_layout(p)
+        row_nodes = []
+        for r, row in enumerate(rows):
+            m.submodules[f"merge_row_{r}"] = node = MergeNode(event, len(row))
+            for k, port in zip(row, node.inputs()):
+                x, y = p.core_xy(k)
+                out = tables[k].host_out
+                m.submodules[f"hostbuf_{x}_{y}"] = buf = fifo.SyncFIFOBuffered(
+                    width=p.core.neuron_bits, depth=2)
+                m.d.comb += [buf.w_en.eq(out.valid), buf.w_data.eq(out.payload.neuron),
+                             out.ready.eq(buf.w_rdy),
+                             port.valid.eq(buf.r_rdy), port.payload.x.eq(x),
+                             port.payload.y.eq(y), port.payload.neuron.eq(buf.r_data),
+                             buf.r_en.eq(port.ready)]
+                work[k].append(buf.level != 0)
+            central.append(node.busy)
+            row_nodes.append(node)
+        m.submodules.merge = root = MergeNode(event, len(rows) + keyed_mode)
+        for node, port in zip(row_nodes, root.inputs()):
+            wiring.connect(m, node.output, port)
+        host_exit = Signal()        # a keyed packet left the mesh for the host
+        if keyed_mode:
+            # A keyed packet leaving west of (0,0) is a spike for the host; its key names it.
+            exit_w, port = routers[0].out_w, root.inputs()[-1]
+            nb = p.core.neuron_bits
+            xs = Array(Const(p.core_xy(k)[0], p.x_bits) for k in range(C))
+            ys = Array(Const(p.core_xy(k)[1], p.y_bits) for k in range(C))
+            src = exit_w.payload.key[nb:]
+            m.d.comb += [port.valid.eq(exit_w.valid), port.payload.x.eq(xs[src]),
+                         port.payload.y.eq(ys[src]), port.payload.neuron.eq(exit_w.payload.key[:nb]),
+                         exit_w.ready.eq(port.ready)]
+            m.d.sync += host_exit.eq(exit_w.valid & exit_w.ready)
+        m.d.comb += [self.ext_out.valid.eq(root.output.valid),
+                     self.ext_out.payload.eq(root.output.payload),
+                     root.output.ready.eq(self.ext_out.ready)]
+        central += [root.busy, host_exit]
+
+        # ---- counters: registered counts per row, then the add ------------------------
+        tallies = {
+            ChipCounter.PACKETS: lambda k: [tables[k].packet_sent],
+            ChipCounter.UNROUTED: lambda k: [routers[k].unrouted_now, routers[k].undelivered_now],
+            ChipCounter.HOST_EVENTS: lambda k: [tables[k].host_sent],
+        }
+        for c, bits_of in tallies.items():
+            row_counts = []
+            for r, row in enumerate(rows):
+                bits = [b for k in row for b in bits_of(k)]
+                count = Signal(range(len(bits) + 1), name=f"tally_{c.name.lower()}_{r}")
+                m.d.sync += count.eq(sum(bits))
+                row_counts.append(count)
+                central.append(count != 0)
+            extra = host_exit if c == ChipCounter.HOST_EVENTS else 0
+            m.d.sync += counters[c].eq(counters[c] + sum(row_counts) + extra)
+
+        # ---- config: the port's register, a broadcast, a slot per tile ----------------
+        # The target in the tile (core, table, router) is decoded at the port and travels
+        # as one-hot bits, so that a tile's slot drives its targets straight from registers.
+        cfg = self.config
+        region = cfg.payload.region
+        cfg_kinds = [region < 11, (region >= 11) & (region <= 13)]
+        if keyed_mode:
+            cfg_kinds.append(region == ROUTER_REGION)
+        c_valid = Signal()
+        c_write = Signal(ConfigWrite)
+        c_tile = Signal(C)          # one-hot: the tile the write is for
+        c_kind = Signal(len(cfg_kinds))
+        m.d.comb += cfg.ready.eq(~c_valid)
+        with m.If(cfg.valid & cfg.ready):
+            m.d.sync += [c_valid.eq(1),
+                         c_write.region.eq(region), c_write.addr.eq(cfg.payload.addr),
+                         c_write.data.eq(cfg.payload.data),
+                         c_tile.eq(Cat(cfg.payload.core == k for k in range(C))),
+                         c_kind.eq(Cat(*cfg_kinds))]
+        slot_busy = Signal(C)       # a write is in the tile's slot, or its done is on its way
+        slot_done = Signal(C)
+        bcast_tile = Signal(C)
+        bcast_kind = Signal.like(c_kind)
+        bcast_write = Signal(ConfigWrite)
+        c_known = c_tile.any() & c_kind.any()
+        dispatch = c_valid & ~stepping & c_known & ~(c_tile & slot_busy).any()
+        # A write to a core that does not exist (or to a read-only region) is refused loudly:
+        # it is taken, ignored and counted.
+        refuse = c_valid & ~stepping & ~c_known
+        m.d.sync += [bcast_tile.eq(Mux(dispatch, c_tile, 0)),
+                     slot_busy.eq((slot_busy | Mux(dispatch, c_tile, 0)) & ~slot_done)]
+        with m.If(dispatch):
+            m.d.sync += [bcast_write.eq(c_write), bcast_kind.eq(c_kind)]
+        with m.If(dispatch | refuse):
+            m.d.sync += c_valid.eq(0)
+        bad_write = Signal()
+        m.d.sync += bad_write.eq(refuse)
+        m.d.sync += counters[ChipCounter.BAD_PACKETS].eq(
+            counters[ChipCounter.BAD_PACKETS] + bad_packet + bad_write)
+        central += [c_valid, bcast_tile.any(), slot_busy.any(), bad_write]
+        for k in range(C):
+            x, y = p.core_xy(k)
+            slot_for = Signal.like(c_kind, name=f"cfg_slot_for_{x}_{y}")
+            slot = Signal(ConfigWrite, name=f"cfg_slot_{x}_{y}")
+            with m.If(bcast_tile[k]):
+                m.d.sync += [slot_for.eq(bcast_kind), slot.eq(bcast_write)]
+            targets = [cores[k], tables[k]] + ([routers[k]] if keyed_mode else [])
+            for i, target in enumerate(targets):
+                m.d.comb += [target.config.valid.eq(slot_for[i]),
+                             target.config.payload.eq(slot)]
+            applied = Cat(slot_for[i] & t.config.ready for i, t in enumerate(targets)).any()
+            with m.If(applied):
+                m.d.sync += slot_for.eq(0)
+            m.d.sync += slot_done[k].eq(applied)
+
+        # ---- debug: the port's register, a broadcast, a slot per tile, ORed answers ---
+        dbg = self.debug
+        req = dbg.req.payload
+        d_valid = Signal()
+        d_read = Signal(DebugRead)
+        d_tile = Signal(C)
+        # A tile answers for its core, its table and its router's packet count.
+        dbg_kinds = [req.region < 11, (req.region >= 11) & (req.region <= 13),
+                     req.region == CHIP_REGION]
+        to_tile = [((req.core == k) & (req.region <= 13)) |
+                   ((req.region == CHIP_REGION) & (req.addr == ChipCounter.ROUTED + k))
+                   for k in range(C)]
+        d_kind = Signal(3)
+        # Which chip counter a local read picks, decoded at the port too.
+        local = list(counters.items())
+        d_counter = Signal(len(local))
+        m.d.comb += dbg.req.ready.eq(~d_valid)
+        with m.If(dbg.req.valid & dbg.req.ready):
+            m.d.sync += [d_valid.eq(1), d_read.region.eq(req.region), d_read.addr.eq(req.addr),
+                         d_tile.eq(Cat(*to_tile)), d_kind.eq(Cat(*dbg_kinds)),
+                         d_counter.eq(Cat((req.region == CHIP_REGION) & (req.addr == c)
+                                          for c, _ in local))]
+        d_local = ~d_tile.any()
+        dbg_busy = Signal()
+        start = d_valid & ~dbg_busy & ~stepping
+        d_bcast_tile = Signal(C)
+        d_bcast_kind = Signal(3)
+        d_bcast = Signal(DebugRead)
+        local_pending = Signal()
+        local_value = Signal(32)
+        m.d.sync += d_bcast_tile.eq(Mux(start & ~d_local, d_tile, 0))
+        with m.If(start):
+            m.d.sync += [d_valid.eq(0), dbg_busy.eq(1), d_bcast.eq(d_read), d_bcast_kind.eq(d_kind),
+                         local_pending.eq(d_local),
+                         local_value.eq(_or_all(Mux(d_counter[i], sig, 0)
+                                                for i, (_, sig) in enumerate(local)))]
+        answers = []
+        for k in range(C):
+            x, y = p.core_xy(k)
+            slot_for = Signal(3, name=f"dbg_slot_for_{x}_{y}")
+            slot = Signal(DebugRead, name=f"dbg_slot_{x}_{y}")
+            with m.If(d_bcast_tile[k]):
+                m.d.sync += [slot_for.eq(d_bcast_kind), slot.eq(d_bcast)]
+            targets = [cores[k].debug, tables[k].debug]
+            for i, target in enumerate(targets):
+                m.d.comb += [target.req.valid.eq(slot_for[i]),
+                             target.req.payload.eq(slot),
+                             target.resp.ready.eq(1)]
+            with m.If(slot_for[2] | Cat(slot_for[i] & t.req.ready
+                                        for i, t in enumerate(targets)).any()):
+                m.d.sync += slot_for.eq(0)
+            # One clock of the answer; every other clock, and every other tile, gives 0.
+            answer_valid = Signal(name=f"dbg_answer_valid_{x}_{y}")
+            answer = Signal(32, name=f"dbg_answer_{x}_{y}")
+            core_resp, table_resp = targets[0].resp, targets[1].resp
+            value = Mux(core_resp.valid, core_resp.payload,
+                        Mux(table_resp.valid, table_resp.payload, routers[k].routed))
+            now = core_resp.valid | table_resp.valid | slot_for[2]
+            m.d.sync += [answer_valid.eq(now), answer.eq(Mux(now, value, 0))]
+            answers.append((answer_valid, answer))
+        row_answers = []
+        for r, row in enumerate(rows):
+            valid, value = Signal(name=f"dbg_row_valid_{r}"), Signal(32, name=f"dbg_row_{r}")
+            m.d.sync += [valid.eq(Cat(answers[k][0] for k in row).any()),
+                         value.eq(_or_all(answers[k][1] for k in row))]
+            row_answers.append((valid, value))
+        resp_full, resp_value = Signal(), Signal(32)
+        tile_answered = Cat(v for v, _ in row_answers).any()
+        with m.If(dbg_busy & ~resp_full & (local_pending | tile_answered)):
+            m.d.sync += [resp_full.eq(1), local_pending.eq(0),
+                         resp_value.eq(Mux(local_pending, local_value,
+                                           _or_all(v for _, v in row_answers)))]
+        m.d.comb += [dbg.resp.valid.eq(resp_full), dbg.resp.payload.eq(resp_value)]
+        with m.If(dbg.resp.valid & dbg.resp.ready):
+            m.d.sync += [resp_full.eq(0), dbg_busy.eq(0)]
+        central += [d_valid, dbg_busy]
+
+        # ---- tick and the barrier -----------------------------------------------------
+        go = self.tick.valid & self.tick.ready
+        tick_bcast = Signal()
+        m.d.sync += tick_bcast.eq(go)
+        central.append(tick_bcast)
+        for k, core in enumerate(cores):
+            x, y = p.core_xy(k)
+            core_tick = Signal(name=f"tick_{x}_{y}")
+            with m.If(tick_bcast):
+                m.d.sync += core_tick.eq(1)
+            with m.Elif(core.tick.ready):
+                m.d.sync += core_tick.eq(0)
+            m.d.comb += core.tick.valid.eq(core_tick)
+            work[k].append(core_tick)
+
+        groups = [[work[k] for k in row] for row in rows]
+        busy = registered_any(m, "work", groups, central)
+        m.submodules.idle = idle = IdleConfirm(registered_any.LATENCY)
+        taken = go | (self.ext_in.valid & self.ext_in.ready) | (cfg.valid & cfg.ready) | \
+            (dbg.req.valid & dbg.req.ready)
+        m.d.comb += [idle.busy.eq(busy), idle.event.eq(taken)]
+        drained = idle.idle
+        m.d.comb += self.tick.ready.eq(~stepping & drained & ~self.ext_in.valid & ~cfg.valid &
+                                       ~c_valid & ~dbg.req.valid & ~d_valid & ~dbg_busy)
+        with m.If(go):
+            m.d.sync += stepping.eq(1)
+        with m.If(stepping & drained):
+            m.d.sync += [stepping.eq(0), timestep.eq(timestep + 1)]
+
+        cores_busy = registered_any(m, "cores", [[[cores[k].busy] for k in row] for row in rows])
+        self._count_cycles(m, counters, stepping, cores_busy, drained)
+        m.d.comb += self.busy.eq(stepping | ~drained | self.ext_in.valid | self.tick.valid |
+                                 dbg_busy)
+
     def elaborate(self, platform):
         m = Module()
         p = self.params
@@ -162,7 +450,7 @@ class Chip(wiring.Component):
             core = LIFCore(p.core, spike_fifo_depth=p.core.n_neurons + UPDATE_STAGES + 1,
                            synapse_ram=self.synapse_ram, cycle_counters=self.cycle_counters,
                            deep_pipeline=self.deep_pipeline)
-            table = OutputTable(p, core_index=k)
+            table = OutputTable(p, core_index=k, deep_pipeline=self.deep_pipeline)
             m.submodules[f"core_{x}_{y}"] = core
             m.submodules[f"table_{x}_{y}"] = table
             wiring.connect(m, core.spike_out, table.spike_in)
@@ -210,6 +498,10 @@ class Chip(wiring.Component):
                 if at(nx, ny) is None and not (keyed_mode and k == 0 and port == "w"):
                     m.d.comb += getattr(r, f"out_{port}").ready.eq(0)
 
+        if self.deep_pipeline and not single:
+            self._elaborate_fabric(m, cores, tables, routers, inbufs)
+            return m
+
         # ---- phases and the barrier ------------------------------------------------
         stepping = Signal()
         timestep = Signal(32)
@@ -242,9 +534,7 @@ class Chip(wiring.Component):
         m.d.comb += drained.eq(~cores_busy & ~tables_busy & ~mesh_busy & ~merger_busy &
                                ~counting)
 
-        counters = {c: Signal(32, name=f"count_{c.name.lower()}") for c in ChipCounter
-                    if c != ChipCounter.ROUTED and
-                    (self.cycle_counters or c not in CHIP_CYCLE_COUNTERS)}
+        counters = self._counters()
         m.d.comb += counters[ChipCounter.TIMESTEP].eq(timestep)
         for c, count in tally_counts.items():
             m.d.sync += counters[c].eq(counters[c] + count)
@@ -421,18 +711,18 @@ class Chip(wiring.Component):
         with m.If(stepping & settled & (core_tick == 0)):
             m.d.sync += [stepping.eq(0), timestep.eq(timestep + 1)]
 
-        for counter, when in ((ChipCounter.UPDATE_CYCLES, stepping & cores_busy),
-                              (ChipCounter.DRAIN_CYCLES, stepping & ~cores_busy),
-                              (ChipCounter.IDLE_CYCLES, ~stepping & drained & ~self.ext_in.valid),
-                              (ChipCounter.DELIVER_CYCLES,
-                               ~stepping & ~(drained & ~self.ext_in.valid))):
-            if counter in counters:
-                with m.If(when):
-                    m.d.sync += counters[counter].eq(counters[counter] + 1)
+        self._count_cycles(m, counters, stepping, cores_busy, drained)
 
         m.d.comb += self.busy.eq(stepping | ~drained | self.ext_in.valid | self.tick.valid |
                                  dbg_busy)
         return m
+
+
+def _or_all(values):
+    result = Const(0, 32)
+    for value in values:
+        result = result | value
+    return result
 
 
 def chip_config_writes(image, keymask=None):
