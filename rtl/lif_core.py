@@ -335,6 +335,12 @@ class LIFCore(wiring.Component):
             rd_weight = syn_weight.read_port()
         rd_pidx = neuron_profile.read_port()
         rd_u, rd_v, rd_ref = mem_u.read_port(), mem_v.read_port(), mem_ref.read_port()
+        if self.deep_pipeline:
+            # These two are LUT RAM, whose read of a deep memory is a mux tree: the debug
+            # port gets read ports of its own, so the update's address is a bare register.
+            dbg_pidx, dbg_ref = neuron_profile.read_port(), mem_ref.read_port()
+        else:
+            dbg_pidx, dbg_ref = rd_pidx, rd_ref
         # Transparent: a delivery read in the same cycle as the write of the previous SOP
         # to the same slot sees the new sum, so the RMW needs neither stall nor forwarding mux.
         rd_acc = acc.read_port()
@@ -664,8 +670,16 @@ class LIFCore(wiring.Component):
         in_flight = Signal(range(n_stages + 1))
         m.d.comb += in_flight.eq(sum(u_valid[k] for k in range(n_stages)))
         u0 = Signal()
-        m.d.comb += u0.eq(in_update & (n_issue < p.n_neurons) &
-                          (spikes.level + in_flight < self.spike_fifo_depth))
+        if self.deep_pipeline:
+            # The FIFO's room, from the last clock: level + in_flight grows by at most the
+            # one neuron issued then, so one more of margin keeps it safe, and the sum is
+            # off the issue path.
+            room = Signal()
+            m.d.sync += room.eq(spikes.level + in_flight + 1 < self.spike_fifo_depth)
+            m.d.comb += u0.eq(in_update & (n_issue < p.n_neurons) & room)
+        else:
+            m.d.comb += u0.eq(in_update & (n_issue < p.n_neurons) &
+                              (spikes.level + in_flight < self.spike_fifo_depth))
         m.d.sync += u_valid.eq(Cat(u0, u_valid[:-1]))
 
         # U1: state, profile index and accumulator slot are here; fetch the profile.
@@ -790,7 +804,12 @@ class LIFCore(wiring.Component):
         # The update owns these ports while it runs; between steps they follow the debug
         # address, so that no address waits on the debug handshake.
         for port in (rd_pidx, rd_u, rd_ref) + ((lrd[LearnKind.THETA],) if homeo else ()):
-            m.d.comb += port.addr.eq(Mux(in_update, n_issue, dbg_addr))
+            if self.deep_pipeline and port in (rd_pidx, rd_ref):
+                m.d.comb += port.addr.eq(n_issue)
+            else:
+                m.d.comb += port.addr.eq(Mux(in_update, n_issue, dbg_addr))
+        if self.deep_pipeline:
+            m.d.comb += [dbg_pidx.addr.eq(dbg_addr), dbg_ref.addr.eq(dbg_addr)]
         # SDSP reads the target's membrane in the scan.
         m.d.comb += rd_v.addr.eq(Mux(in_update, n_issue,
                                      Mux(in_learn, s1_target, dbg_addr) if sdsp else dbg_addr))
@@ -992,8 +1011,8 @@ class LIFCore(wiring.Component):
         groups = [
             {Region.AXON_START: rd_start.data, Region.AXON_COUNT: rd_count.data,
              Region.SYN_TARGET: syn_target_value(), Region.SYN_WEIGHT: syn_weight_value()},
-            {Region.NEURON_PROFILE: rd_pidx.data, Region.U: extend(rd_u.data),
-             Region.V: extend(rd_v.data), Region.REFRACTORY: rd_ref.data},
+            {Region.NEURON_PROFILE: dbg_pidx.data, Region.U: extend(rd_u.data),
+             Region.V: extend(rd_v.data), Region.REFRACTORY: dbg_ref.data},
             {Region.ACC: extend(rd_acc.data), Region.PROFILE: None},
             {Region.COUNTER: None},
         ]

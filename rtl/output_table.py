@@ -72,11 +72,12 @@ class OutputTable(wiring.Component):
     went to the mesh or to the host, for the chip's counters.
     """
 
-    def __init__(self, params, core_index=0):
+    def __init__(self, params, core_index=0, *, deep_pipeline=False):
         if not isinstance(params, ChipParams):
             raise TypeError(f"params must be a ChipParams, not {params!r}")
         self.params = params
         self.core_index = core_index
+        self.deep_pipeline = deep_pipeline
         core = params.core
         super().__init__({
             "spike_in": In(stream.Signature(spike_event_layout(core))),
@@ -239,8 +240,30 @@ class OutputTable(wiring.Component):
             with m.Case(OutRegion.OUT_ENTRY):
                 m.d.comb += value.eq(entry.axon | (entry.x << ENTRY_X) | (entry.y << ENTRY_Y) |
                                      (entry.host << ENTRY_HOST))
-        with m.If(dbg_wait):
-            m.d.sync += [dbg_wait.eq(0), dbg.resp.valid.eq(1), dbg.resp.payload.eq(value)]
+        if self.deep_pipeline:
+            # The memories' outputs are registered before the pick: an ECP5 block RAM's
+            # output alone takes most of a 100 MHz clock.
+            held = {region: Signal(32, name=f"dbg_held_{region.name.lower()}")
+                    for region in OutRegion}
+            dbg_pick = Signal()
+            with m.If(dbg_wait):
+                m.d.sync += [dbg_wait.eq(0), dbg_pick.eq(1),
+                             held[OutRegion.OUT_START].eq(rd_start.data),
+                             held[OutRegion.OUT_COUNT].eq(Cat(count, Const(0, COUNT_KEYED - CB),
+                                                              keyed)),
+                             held[OutRegion.OUT_ENTRY].eq(
+                                 entry.axon | (entry.x << ENTRY_X) | (entry.y << ENTRY_Y) |
+                                 (entry.host << ENTRY_HOST))]
+            with m.If(dbg_pick):
+                m.d.sync += [dbg_pick.eq(0), dbg.resp.valid.eq(1),
+                             dbg.resp.payload.eq(Mux(dbg_region == OutRegion.OUT_START,
+                                                     held[OutRegion.OUT_START],
+                                                     Mux(dbg_region == OutRegion.OUT_COUNT,
+                                                         held[OutRegion.OUT_COUNT],
+                                                         held[OutRegion.OUT_ENTRY])))]
+        else:
+            with m.If(dbg_wait):
+                m.d.sync += [dbg_wait.eq(0), dbg.resp.valid.eq(1), dbg.resp.payload.eq(value)]
         with m.If(dbg.resp.valid & dbg.resp.ready):
             m.d.sync += [dbg.resp.valid.eq(0), in_debug.eq(0)]
 

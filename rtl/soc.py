@@ -9,7 +9,7 @@ interface clears its *loaded* flag.
 
 from amaranth import (ClockDomain, ClockSignal, Const, DomainRenamer, Instance, Module,
                       ResetInserter, Signal)
-from amaranth.lib import wiring
+from amaranth.lib import fifo, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden_model.chip import ChipParams
@@ -85,7 +85,13 @@ class HostTop(wiring.Component):
                      host.line_errors.eq(rx.frame_errors), host.line_overruns.eq(rx.overruns),
                      self.activity.eq(host.activity)]
         wiring.connect(m, rx.data, host.rx)
-        wiring.connect(m, host.tx, tx.data)
+        # A two-entry buffer before the transmitter: the reply generator then waits on a
+        # register, not on the UART's bit counter.
+        m.submodules.tx_buf = tx_buf = fifo.SyncFIFOBuffered(width=8, depth=2)
+        m.d.comb += [tx_buf.w_data.eq(host.tx.payload), tx_buf.w_en.eq(host.tx.valid),
+                     host.tx.ready.eq(tx_buf.w_rdy),
+                     tx.data.payload.eq(tx_buf.r_data), tx.data.valid.eq(tx_buf.r_rdy),
+                     tx_buf.r_en.eq(tx.data.ready)]
         return m
 
 
