@@ -466,6 +466,7 @@ class HostInterface(wiring.Component):
         n_rec = Signal(range(P + 1))
         applying = Signal()
         steps_left = Signal(32)
+        stepping = Signal()         # steps_left != 0, in a register: it drives `tick.valid`
         run_events = Signal(32)
 
         m.d.comb += buf_r.addr.eq(rd_ptr)
@@ -691,7 +692,8 @@ class HostInterface(wiring.Component):
                         start_reply(rx_op | REPLY, r_count * 4, _Kind.READ)
                         m.next = "REPLY"
                 with m.Elif(is_op[Op.RUN]):
-                    m.d.sync += [steps_left.eq(rec[0:32]), run_events.eq(0),
+                    m.d.sync += [steps_left.eq(rec[0:32]), stepping.eq(rec[0:32] != 0),
+                                 run_events.eq(0),
                                  last_seq.eq(rx_seq)]
                     m.next = "RUN"
                 with m.Elif(is_op[Op.COMMIT]):
@@ -718,14 +720,14 @@ class HostInterface(wiring.Component):
                     ok()
 
             with m.State("RUN"):
-                m.d.comb += self.tick.valid.eq(steps_left != 0)
+                m.d.comb += self.tick.valid.eq(stepping)
                 with m.If(self.tick.valid & self.tick.ready):
-                    m.d.sync += steps_left.eq(steps_left - 1)
+                    m.d.sync += [steps_left.eq(steps_left - 1), stepping.eq(steps_left != 1)]
                 with m.If(tx_drained):
                     with m.If(ev_n != 0):
                         m.d.sync += [ev_count.eq(ev_n), run_events.eq(run_events + ev_n)]
                         start_reply(EVENTS, ev_bytes, _Kind.EVENTS)
-                    with m.Elif((steps_left == 0) & ~chip_busy & ~self.ext_out.valid):
+                    with m.Elif(~stepping & ~chip_busy & ~self.ext_out.valid):
                         ok(8, _Kind.DONE)
 
             with m.State("REPLY"):

@@ -24,7 +24,7 @@ In key/mask mode (``ChipParams.key_entries > 0``) bit 31 of a neuron's
 
 import enum
 
-from amaranth import Cat, Const, Module, Mux, Signal, unsigned
+from amaranth import Cat, Const, Module, Mux, Signal, Value, unsigned
 from amaranth.lib import data, fifo, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -127,10 +127,33 @@ class OutputTable(wiring.Component):
         g_keyed = Signal()      # the next issue is the neuron's keyed packet, not an entry
         e_valid = Signal()
         e_keyed = Signal()
-        pkt, host = self.packet_out, self.host_out
         entry = rd_entry.data
-        pkt_free = ~pkt.valid | pkt.ready
-        host_free = ~host.valid | host.ready
+        if self.deep_pipeline:
+            # An entry leaves through a register into a queue of four, and the walk looks
+            # only at whether each queue, with what is in its register, had room for two
+            # more a clock ago: the walk's handshakes then start at registers rather than
+            # at whoever takes the table's output, and the block RAM's output only reaches
+            # registers. (Room for two: one may be in the register, one is taken now.)
+            queues = {}
+            for name, port in (("pkt", self.packet_out), ("host", self.host_out)):
+                width = len(Value.cast(port.payload))
+                m.submodules[f"{name}_queue"] = q = fifo.SyncFIFOBuffered(width=width, depth=4)
+                staged = stream.Signature(port.payload.shape()).create()
+                room = Signal(name=f"{name}_room")
+                m.d.sync += room.eq(q.level + staged.valid < 3)
+                m.d.comb += [q.w_en.eq(staged.valid), q.w_data.eq(staged.payload),
+                             port.valid.eq(q.r_rdy), port.payload.eq(q.r_data),
+                             q.r_en.eq(port.ready)]
+                queues[name] = (q, room, staged)
+            pkt, pkt_free = queues["pkt"][2], queues["pkt"][1]
+            host, host_free = queues["host"][2], queues["host"][1]
+            outputs_idle = ((queues["pkt"][0].level == 0) & (queues["host"][0].level == 0) &
+                            ~pkt.valid & ~host.valid)
+        else:
+            pkt, host = self.packet_out, self.host_out
+            pkt_free = ~pkt.valid | pkt.ready
+            host_free = ~host.valid | host.ready
+            outputs_idle = ~pkt.valid & ~host.valid
         take = Signal()
         issue = Signal()
         g_load = Signal()
@@ -146,7 +169,7 @@ class OutputTable(wiring.Component):
             p_ready.eq(~p_valid | g_load),
         ]
         walking = p_valid | g_more | e_valid
-        idle = ~walking & ~pkt.valid & ~host.valid & ~in_debug
+        idle = ~walking & outputs_idle & ~in_debug
 
         cfg, dbg = self.config, self.debug
         cfg_go, dbg_go = Signal(), Signal()
@@ -200,11 +223,15 @@ class OutputTable(wiring.Component):
         e_neuron = Signal(core.neuron_bits)
         with m.If(issue):
             m.d.sync += e_neuron.eq(walk_neuron)
-        # Entry stage: to the mesh or to the host.
-        with m.If(pkt.ready):
-            m.d.sync += pkt.valid.eq(0)
-        with m.If(host.ready):
-            m.d.sync += host.valid.eq(0)
+        # Entry stage: to the mesh or to the host (with deep_pipeline, to the register in
+        # front of a queue, which the queue always takes).
+        if self.deep_pipeline:
+            m.d.sync += [pkt.valid.eq(0), host.valid.eq(0)]
+        else:
+            with m.If(pkt.ready):
+                m.d.sync += pkt.valid.eq(0)
+            with m.If(host.ready):
+                m.d.sync += host.valid.eq(0)
         with m.If(take & (~entry.host | e_keyed)):
             m.d.sync += [pkt.valid.eq(1), pkt.payload.x.eq(entry.x), pkt.payload.y.eq(entry.y),
                          pkt.payload.axon.eq(entry.axon)]

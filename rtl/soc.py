@@ -37,8 +37,8 @@ class HostTop(wiring.Component):
     cycle_counters : bool
         Build the chip's cycle counters (default True; see :class:`~rtl.chip.Chip`).
     deep_pipeline : bool
-        Register each core memory's output for the debug port (default False; see
-        :class:`~rtl.chip.Chip`).
+        Build the chip with its deeper pipeline (default False; see
+        :class:`~rtl.chip.Chip`), and put a buffer before the UART transmitter.
 
     Ports
     -----
@@ -85,13 +85,16 @@ class HostTop(wiring.Component):
                      host.line_errors.eq(rx.frame_errors), host.line_overruns.eq(rx.overruns),
                      self.activity.eq(host.activity)]
         wiring.connect(m, rx.data, host.rx)
-        # A two-entry buffer before the transmitter: the reply generator then waits on a
-        # register, not on the UART's bit counter.
-        m.submodules.tx_buf = tx_buf = fifo.SyncFIFOBuffered(width=8, depth=2)
-        m.d.comb += [tx_buf.w_data.eq(host.tx.payload), tx_buf.w_en.eq(host.tx.valid),
-                     host.tx.ready.eq(tx_buf.w_rdy),
-                     tx.data.payload.eq(tx_buf.r_data), tx.data.valid.eq(tx_buf.r_rdy),
-                     tx_buf.r_en.eq(tx.data.ready)]
+        if self.deep_pipeline:
+            # A two-entry buffer before the transmitter: the reply generator then waits on
+            # a register, not on the UART's bit counter.
+            m.submodules.tx_buf = tx_buf = fifo.SyncFIFOBuffered(width=8, depth=2)
+            m.d.comb += [tx_buf.w_data.eq(host.tx.payload), tx_buf.w_en.eq(host.tx.valid),
+                         host.tx.ready.eq(tx_buf.w_rdy),
+                         tx.data.payload.eq(tx_buf.r_data), tx.data.valid.eq(tx_buf.r_rdy),
+                         tx_buf.r_en.eq(tx.data.ready)]
+        else:
+            wiring.connect(m, host.tx, tx.data)
         return m
 
 

@@ -1,7 +1,9 @@
 """The whole board top (UART, host interface, chip) in Verilator, driven over its serial lines.
 
 A host on the far end of the UART loads a random network and runs it; the
-events it reads back are the golden chip model's.
+events it reads back are the golden chip model's. The top is built as the
+ECP5 boards build it, with the deeper pipeline: its two-core chip then runs
+through the registered fabric of :mod:`rtl.fabric`.
 """
 
 import numpy as np
@@ -27,7 +29,8 @@ def test_board_top_over_its_uart_matches_the_golden_chip():
         rng = np.random.default_rng([55, k])
         jobs.append((random_chip_image(rng, CHIP, host_all=True),
                      random_chip_inputs(rng, CHIP, 12, rate=0.3)))
-    results, passed = run_host_jobs(CHIP, jobs, clk_hz=CLK_HZ, baud=BAUD, quiet=True)
+    results, passed = run_host_jobs(CHIP, jobs, clk_hz=CLK_HZ, baud=BAUD, quiet=True,
+                                    deep_pipeline=True)
     assert passed and len(results) == len(jobs)
     for (image, steps), result in zip(jobs, results):
         golden = simulate_chip(image, steps)
