@@ -34,6 +34,7 @@ import time
 
 __all__ = ["BuildError", "ToolNotFoundError", "YOWASP_TOOLS", "find_tool", "first_use",
            "tool_environment", "build", "build_top", "parse_nextpnr_report", "parse_critical_paths",
+           "parse_slowest_blocks",
            "parse_nextpnr_log", "parse_yosys_stat", "check_fit", "check_timing"]
 
 DESIGN_NAME = "top"
@@ -105,6 +106,8 @@ _SYNTH_OPTS = {"ice40": {"synth_opts": "-dsp"}}
 # router2 for the ECP5: router1 had not routed a 16-core chip on the 85F after half an
 # hour, where router2 takes minutes.
 _NEXTPNR_OPTS = {"ecp5": ["--router", "router2"]}
+# Every timing endpoint's arrival time goes into the report: it names the slowest blocks.
+_NEXTPNR_COMMON = ["--detailed-timing-report"]
 
 
 def find_tool(name):
@@ -240,6 +243,44 @@ def parse_critical_paths(report, root=None):
     return paths
 
 
+# What yosys and nextpnr add to a design's names: cell kinds, bit indices, merged nets.
+_CELL_SUFFIX = re.compile(r"(_TRELLIS_|_LUT4|_PFUMX|_L6MUX|_CCU2|_DP16KD|_SB_|\$|\.\d+\.).*$")
+
+
+def parse_slowest_blocks(report, fmax, count=12):
+    """``{clock: {"late_endpoints": n, "blocks": [block, ...]}}`` from the endpoint arrival
+    times of nextpnr's ``--detailed-timing-report``.
+
+    ``late_endpoints`` counts the timing endpoints that arrive after the clock's target
+    period (``fmax``'s constraint). A block is a register or memory of the design: a cell
+    name without what synthesis added to it. Each has ``block``, ``worst_ns`` (its latest
+    endpoint's arrival) and ``late`` (its endpoints that arrive late). The ``count``
+    slowest blocks are listed, slowest first: where a design misses its clock, and where
+    its margin is thinnest when it does not.
+    """
+    blocks = {}
+    for net in report.get("detailed_net_timings", []):
+        for end in net.get("endpoints", []):
+            event = end.get("event", "")
+            if not event.startswith("posedge "):
+                continue
+            clock = _clock_name(event[len("posedge "):])
+            delay = end["delay"]
+            arrival = float(max(delay) if isinstance(delay, list) else delay)
+            name = _CELL_SUFFIX.sub("", end["cell"]).rstrip(".")
+            entry = blocks.setdefault(clock, {}).setdefault(name, {"block": name,
+                                                                    "worst_ns": 0.0,
+                                                                    "late": 0})
+            entry["worst_ns"] = max(entry["worst_ns"], round(arrival, 2))
+            constraint = fmax.get(clock, {}).get("constraint")
+            if constraint and arrival > 1000 / constraint:
+                entry["late"] += 1
+    return {clock: {"late_endpoints": sum(e["late"] for e in entries.values()),
+                    "blocks": sorted(entries.values(),
+                                     key=lambda e: (-e["worst_ns"], e["block"]))[:count]}
+            for clock, entries in blocks.items()}
+
+
 _UTIL_LINE = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%", re.MULTILINE)
 _FMAX_LINE = re.compile(
     r"^Info: Max frequency for clock\s+'([^']+)':\s+([\d.]+) MHz \((PASS|FAIL) at ([\d.]+) MHz\)",
@@ -350,7 +391,7 @@ def build_top(info, top, *, build_dir, progress=print, allow_timing_fail=False):
     plan = platform.prepare(
         top, name=DESIGN_NAME,
         nextpnr_opts=["--report", f"{DESIGN_NAME}.report.json", "--timing-allow-fail",
-                      *_NEXTPNR_OPTS.get(info.family, [])],
+                      *_NEXTPNR_COMMON, *_NEXTPNR_OPTS.get(info.family, [])],
         script_after_synth=f"tee -q -o {DESIGN_NAME}.stat.json stat -json",
         **_SYNTH_OPTS.get(info.family, {}))
     plan.extract(build_dir)
@@ -403,6 +444,7 @@ def build_top(info, top, *, build_dir, progress=print, allow_timing_fail=False):
         "fmax_constraint_mhz": {clock: f["constraint"] for clock, f in fmax.items()},
         "timing_met": timing_error is None,
         "critical_path": parse_critical_paths(nextpnr_report),
+        "slowest_blocks": parse_slowest_blocks(nextpnr_report, fmax),
         "lut": stat["lut"],
         "ff": stat["ff"],
         "carry": stat["carry"],

@@ -469,6 +469,11 @@ def test_build_report(built):
         assert path["total_ns"] == pytest.approx(1000 / report["fmax_mhz"][clock], rel=0.01)
         assert path["from"] and path["to"]
         assert all(not s.startswith("/") for s in path["sources"])
+        # The slowest block's latest endpoint is the critical path's end (which adds the
+        # setup time), and nothing is late in a build that met its clock.
+        slowest = report["slowest_blocks"][clock]
+        assert path["total_ns"] - 1.0 <= slowest["blocks"][0]["worst_ns"] <= path["total_ns"] + 0.02
+        assert slowest["late_endpoints"] == 0
 
 
 def test_critical_path_summary(tmp_path):
@@ -554,3 +559,28 @@ def test_timing_miss_from_real_report(built):
     error = check_timing({clock: {"achieved": achieved, "constraint": achieved + 10}})
     assert re.fullmatch(rf"clock {re.escape(clock)} reaches [\d.]+ MHz, below the [\d.]+ MHz "
                         rf"target", str(error))
+
+
+def test_slowest_blocks_summary():
+    """Endpoints grouped by the register or memory they belong to, against a 10 ns target."""
+    from boards.build import parse_slowest_blocks
+    end = lambda cell, port, delay, clock="$glbnet$clk": {
+        "cell": cell, "port": port, "delay": delay, "event": f"posedge {clock}"}
+    report = {"detailed_net_timings": [
+        {"net": "a", "endpoints": [end("chip.core_0.n_issue_TRELLIS_FF_Q", "DI", [1.0, 10.5]),
+                                   end("chip.core_0.n_issue_TRELLIS_FF_Q_3", "CE", [0.5, 9.0]),
+                                   end("chip.core_0.acc.0.2$DPRAM_COMB0", "WAD0", [2.0, 11.25])]},
+        {"net": "b", "endpoints": [end("host.buf.0.0_DIA6_TRELLIS_FF_Q", "LSR", [0.7, 7.0]),
+                                   end("host.tx_SB_DFF", "D", [0.2, 3.0], "other"),
+                                   {"cell": "x", "port": "M", "delay": [0.1, 30.0],
+                                    "event": "<async>"}]},
+    ]}
+    fmax = {"clk": {"achieved": 88.9, "constraint": 100.0}, "other": {"achieved": 300.0,
+                                                                     "constraint": 50.0}}
+    assert parse_slowest_blocks(report, fmax, count=2) == {
+        "clk": {"late_endpoints": 2, "blocks": [
+            {"block": "chip.core_0.acc", "worst_ns": 11.25, "late": 1},
+            {"block": "chip.core_0.n_issue", "worst_ns": 10.5, "late": 1}]},
+        "other": {"late_endpoints": 0, "blocks": [
+            {"block": "host.tx", "worst_ns": 3.0, "late": 0}]},
+    }
