@@ -9,6 +9,16 @@ from amaranth.sim import Simulator
 from rtl.fabric import IdleConfirm, MergeNode, registered_any
 
 
+def simulate(dut, main, *background):
+    """Run testbench ``main`` on ``dut`` at 100 MHz, with ``background`` ones beside it."""
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    for bench in background:
+        sim.add_testbench(bench, background=True)
+    sim.add_testbench(main)
+    sim.run()
+
+
 @pytest.mark.parametrize("count, stall", [(1, 0.0), (3, 0.5), (4, 0.0), (5, 0.8)])
 def test_merge_node_delivers_every_item_once_in_order_per_input(count, stall):
     rng = np.random.default_rng([7, count])
@@ -47,13 +57,7 @@ def test_merge_node_delivers_every_item_once_in_order_per_input(count, stall):
     async def main(ctx):
         await ctx.tick().repeat(1500)
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    for i in range(count):
-        sim.add_testbench(producer(i), background=True)
-    sim.add_testbench(consumer, background=True)
-    sim.add_testbench(main)
-    sim.run()
+    simulate(dut, main, consumer, *(producer(i) for i in range(count)))
     assert sorted(got) == sorted(x for row in items for x in row)
     for i in range(count):
         assert [x for x in got if x >> 8 == i] == items[i]
@@ -77,10 +81,7 @@ def test_merge_node_is_fair_under_constant_pressure():
             if len(got) == 30:
                 return
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(main)
-    sim.run()
+    simulate(dut, main)
     assert sorted(got[3:30]) == sorted([0, 1, 2] * 9)
     assert all(len(set(got[i:i + 3])) == 3 for i in range(3, 27, 3))
 
@@ -109,10 +110,7 @@ def test_registered_any_latencies():
             # The clock after the pulse reads as delay 1.
             assert seen == [int(i == delay - 1) for i in range(6)], (bit, seen)
 
-    sim = Simulator(m)
-    sim.add_clock(1e-8)
-    sim.add_testbench(main)
-    sim.run()
+    simulate(m, main)
 
 
 def test_idle_confirm_waits_latency_plus_two_clean_clocks():
@@ -128,10 +126,7 @@ def test_idle_confirm_waits_latency_plus_two_clean_clocks():
             await ctx.tick()
             trace.append(ctx.get(dut.idle))
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(main)
-    sim.run()
+    simulate(dut, main)
     # Five clean clocks after the busy ones; an event and a busy clock each start again.
     expected = [0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0]
     assert trace == expected
