@@ -96,6 +96,7 @@ def largest_fit(name, candidates, *, log=print):
             "fmax_mhz": min(report["fmax_mhz"].values()),
             "timing_met": report["timing_met"],
             "critical_path": report["critical_path"],
+            "slowest_blocks": report["slowest_blocks"],
             "lut": report["lut"], "ff": report["ff"], "carry": report["carry"],
             "bram": report["bram"], "spram": report["spram"], "dsp": report["dsp"],
             "lc": report["lc"], "totals": report["totals"],

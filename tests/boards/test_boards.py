@@ -469,10 +469,11 @@ def test_build_report(built):
         assert path["total_ns"] == pytest.approx(1000 / report["fmax_mhz"][clock], rel=0.01)
         assert path["from"] and path["to"]
         assert all(not s.startswith("/") for s in path["sources"])
-        # The slowest block's latest endpoint is the critical path's end (which adds the
-        # setup time), and nothing is late in a build that met its clock.
+        # The slowest block's latest endpoint is no earlier than the critical path's end
+        # (nextpnr's endpoint arrivals also count paths its critical path report leaves
+        # out), and nothing is late in a build that met its clock.
         slowest = report["slowest_blocks"][clock]
-        assert path["total_ns"] - 1.0 <= slowest["blocks"][0]["worst_ns"] <= path["total_ns"] + 0.02
+        assert slowest["blocks"][0]["worst_ns"] >= path["total_ns"] - 1.0
         assert slowest["late_endpoints"] == 0
 
 
