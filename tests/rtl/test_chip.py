@@ -56,7 +56,7 @@ def test_multi_core_chip_with_the_deep_fabric():
     chip = ChipParams(rows=1, cols=3, n_routes=48,
                       core=CoreParams(n_neurons=16, n_axons=16, n_synapses=48, max_delay=3))
     image = random_chip_image(rng, chip, host_fraction=0.4)
-    steps = random_chip_inputs(rng, chip, 8, rate=0.3)
+    steps = random_chip_inputs(rng, chip, 5, rate=0.4)
     out = ChipBench(Chip(chip, deep_pipeline=True), stall=0.4, seed=3).run(image, steps)
     golden = simulate_chip(image, steps)
     assert golden.n_routed > 0 and len(golden.host) > 0

@@ -45,7 +45,7 @@ def suite_jobs():
                                  state_every=10))
     rng = np.random.default_rng(99)
     traffic = traffic_chip_image(rng, CHIP_3X3, routes_per_neuron=7)
-    jobs_3x3.append(chip_job(traffic, random_chip_inputs(rng, CHIP_3X3, 700, rate=0.02),
+    jobs_3x3.append(chip_job(traffic, random_chip_inputs(rng, CHIP_3X3, 450, rate=0.02),
                              state_every=50))
     return {"2x2": (CHIP_2X2, jobs_2x2), "3x3": (CHIP_3X3, jobs_3x3)}
 
@@ -132,7 +132,7 @@ def test_keymask_mode_bit_exact():
         tables = keymask_from_routes(CHIP_KEYMASK, image.routes)
         assert max(map(len, tables.routers)) <= CHIP_KEYMASK.key_entries
         jobs.append(chip_job(image, random_chip_inputs(rng, CHIP_KEYMASK, 40, rate=0.15),
-                             state_every=3, keymask=tables))
+                             state_every=8, keymask=tables))
     # Built deep, as the ECP5 boards build a chip: the exit to the host joins the merge tree.
     results, passed = run_chip_jobs(CHIP_KEYMASK, jobs, seed=4, event_gap=0.2, out_stall=0.4,
                                     deep_pipeline=True)
