@@ -3,7 +3,7 @@
 2×2 and 3×3 chips run random networks with random gaps on the external
 input and random stalls on the external output. Every step the host events
 are compared; with a host route on every neuron that is every spike of the
-chip. Neuron state is compared through the debug port (every second step on
+chip. Neuron state is compared through the debug port (every third step on
 the 2×2, every tenth on the 3×3, and after the last). At the end, the
 chip's packet counters must equal the golden model's routed spikes and every
 core's delivered events must equal routed plus external events: no packet
@@ -36,7 +36,7 @@ def suite_jobs():
         rng = np.random.default_rng([22, k])
         image = random_chip_image(rng, CHIP_2X2, host_all=True)
         jobs_2x2.append(chip_job(image, random_chip_inputs(rng, CHIP_2X2, 45, rate=0.15),
-                                 state_every=2))
+                                 state_every=3))
     jobs_3x3 = []
     for k in range(1):
         rng = np.random.default_rng([33, k])
@@ -104,7 +104,7 @@ def test_one_neuron_fans_out_to_every_core():
     image = ChipImage(p, cores, tables)
     steps = [[] for _ in range(12)]
     # Built deep, as the random 3×3 networks are: the two share one simulator build.
-    results, passed = run_chip_jobs(p, [chip_job(image, steps, state_every=3)], out_stall=0.5,
+    results, passed = run_chip_jobs(p, [chip_job(image, steps, state_every=6)], out_stall=0.5,
                                     deep_pipeline=True)
     golden = simulate_chip(image, steps)
     assert passed and results[0]["mismatches"] == []
@@ -131,7 +131,7 @@ def test_keymask_mode_bit_exact():
                                                 host_fraction=0.1))
         tables = keymask_from_routes(CHIP_KEYMASK, image.routes)
         assert max(map(len, tables.routers)) <= CHIP_KEYMASK.key_entries
-        jobs.append(chip_job(image, random_chip_inputs(rng, CHIP_KEYMASK, 40, rate=0.15),
+        jobs.append(chip_job(image, random_chip_inputs(rng, CHIP_KEYMASK, 30, rate=0.15),
                              state_every=8, keymask=tables))
     # Built deep, as the ECP5 boards build a chip: the exit to the host joins the merge tree.
     results, passed = run_chip_jobs(CHIP_KEYMASK, jobs, seed=4, event_gap=0.2, out_stall=0.4,

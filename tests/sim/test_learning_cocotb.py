@@ -1,7 +1,7 @@
 """Tier 4: the learning engine in the exported ``LIFCore``, against the golden model.
 
 One simulator build per rule (homeostasis rides along with STDP and SDSP).
-Each build runs ten random configurations of 200 steps: random rule
+Each build runs ten random configurations of 150 steps: random rule
 parameters and weight bounds (half of them the full weight range), stochastic
 rounding half of the time, rewards on a fifth of the three-factor steps, random
 event gaps and output backpressure. The scoreboard compares every step's
@@ -34,7 +34,7 @@ SHAPES = {
                                                             calcium_bits=7, theta_bits=6)),
 }
 CONFIGS = 10
-STEPS = 200
+STEPS = 150
 LEARN_EVERY = 50
 
 
