@@ -41,7 +41,7 @@ def suite_jobs():
     for k in range(1):
         rng = np.random.default_rng([33, k])
         image = random_chip_image(rng, CHIP_3X3, host_all=True)
-        jobs_3x3.append(chip_job(image, random_chip_inputs(rng, CHIP_3X3, 60, rate=0.1),
+        jobs_3x3.append(chip_job(image, random_chip_inputs(rng, CHIP_3X3, 40, rate=0.1),
                                  state_every=10))
     rng = np.random.default_rng(99)
     traffic = traffic_chip_image(rng, CHIP_3X3, routes_per_neuron=7)
@@ -125,13 +125,13 @@ def test_keymask_mode_bit_exact():
     from golden_model.keymask import keymask_from_routes
     from tests.golden_model.test_keymask import once_per_core
     jobs = []
-    for k in range(2):
+    for k in range(1):
         rng = np.random.default_rng([44, k])
         image = once_per_core(random_chip_image(rng, CHIP_KEYMASK, n_routes=12,
                                                 host_fraction=0.1))
         tables = keymask_from_routes(CHIP_KEYMASK, image.routes)
         assert max(map(len, tables.routers)) <= CHIP_KEYMASK.key_entries
-        jobs.append(chip_job(image, random_chip_inputs(rng, CHIP_KEYMASK, 30, rate=0.15),
+        jobs.append(chip_job(image, random_chip_inputs(rng, CHIP_KEYMASK, 40, rate=0.15),
                              state_every=8, keymask=tables))
     # Built deep, as the ECP5 boards build a chip: the exit to the host joins the merge tree.
     results, passed = run_chip_jobs(CHIP_KEYMASK, jobs, seed=4, event_gap=0.2, out_stall=0.4,
