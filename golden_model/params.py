@@ -44,7 +44,7 @@ def check_widths(obj):
     ``refractory_bits`` and ``acc_bits`` (``None`` defaults to ``max(S, W + 1)``).
     """
     check_field(obj, "state_bits", 8, 24)
-    check_field(obj, "weight_bits", 1, 8)
+    check_field(obj, "weight_bits", 1, 16)
     if not isinstance(obj.weight_signed, bool):
         raise TypeError(f"weight_signed must be a bool, not {obj.weight_signed!r}")
     check_field(obj, "refractory_bits", 1, 8)
@@ -133,7 +133,7 @@ class CoreParams:
     ``n_synapses``            1..65536    synapse table entries (CSR)
     ``max_delay``             1..64       D: a synapse delay is 1..D steps
     ``state_bits``            8..24       S: width of ``u``, ``v``, ``vth``, bias
-    ``weight_bits``           1..8        W: width of a stored weight
+    ``weight_bits``           1..16       W: width of a stored weight
     ``weight_signed``         bool        weights are two's complement
     ``n_profiles``            1..16       parameter profiles
     ``refractory_bits``       1..8        width of the refractory counter

@@ -29,7 +29,7 @@ def test_random_configuration_matches_golden(seed):
     rng = np.random.default_rng(seed)
     params = CoreParams(n_neurons=16, n_axons=8, n_synapses=64, max_delay=int(rng.integers(1, 6)),
                         state_bits=int(rng.choice([8, 13, 24])),
-                        weight_bits=int(rng.integers(1, 9)),
+                        weight_bits=int(rng.integers(1, 17)),
                         weight_signed=bool(rng.integers(0, 2)), refractory_bits=3)
     image = random_image(rng, params)
     steps = random_inputs(rng, params.n_axons, 25, rate=0.3, burst_every=6)

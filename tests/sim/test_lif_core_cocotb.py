@@ -26,6 +26,8 @@ SHAPES = {
     "s12w4u": CoreParams(n_neurons=16, n_axons=32, n_synapses=192, max_delay=5,
                          state_bits=12, weight_bits=4, weight_signed=False, n_profiles=3,
                          refractory_bits=3),
+    "s20w16": CoreParams(n_neurons=16, n_axons=16, n_synapses=128, max_delay=4,
+                         state_bits=20, weight_bits=16, weight_signed=True, n_profiles=4),
     "s8w1": CoreParams(n_neurons=24, n_axons=8, n_synapses=128, max_delay=3,
                        state_bits=8, weight_bits=1, weight_signed=True, n_profiles=2,
                        refractory_bits=2, acc_bits=9),
