@@ -42,7 +42,7 @@ import numpy as np
 from .nirgraph import Graph, conv_geometry, pool_geometry
 
 __all__ = ["Discretisation", "ResetRule", "FloatResult", "FloatNetwork", "MAX_SPIKES_PER_STEP",
-           "check_dt", "delay_steps"]
+           "STATELESS_NODES", "apply_stateless", "check_dt", "delay_steps"]
 
 # In ``exact`` mode a crossing time is found by bisection: 64 halvings reach
 # float64's resolution of any step length.
@@ -248,36 +248,64 @@ class _Neurons:
 # ---- stateless nodes --------------------------------------------------------------------------
 
 def _conv(x, node, name, in_shape):
+    """Conv1d/Conv2d of a batch ``x`` ``[B, C * spatial]``; returns ``[B, *out_shape]``."""
     stride, padding, dilation, out_shape = conv_geometry(name, node, in_shape)
     w = np.asarray(node.weight, dtype=np.float64)
     dims = w.ndim - 2
     groups = int(node.groups)
-    x = np.pad(x.reshape(in_shape), [(0, 0)] + [(p, p) for p in padding])
+    x = np.pad(x.reshape((len(x),) + tuple(in_shape)), [(0, 0), (0, 0)] + [(p, p) for p in padding])
     kernel = w.shape[2:]
     span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
-    windows = np.lib.stride_tricks.sliding_window_view(x, span, axis=tuple(range(1, dims + 1)))
-    sl = (slice(None),) + tuple(slice(None, None, s) for s in stride)
-    windows = windows[sl][..., *[slice(None, None, d) for d in dilation]]
-    windows = windows[(slice(None),) + tuple(slice(0, o) for o in out_shape[1:])]
-    cin, cout = w.shape[1], w.shape[0]
-    out = np.empty(out_shape)
+    spatial = tuple(range(2, dims + 2))
+    windows = np.lib.stride_tricks.sliding_window_view(x, span, axis=spatial)
+    windows = windows[(slice(None), slice(None))
+                      + tuple(slice(0, o * s, s) for o, s in zip(out_shape[1:], stride))]
+    windows = windows[(Ellipsis,) + tuple(slice(None, None, d) for d in dilation)]
+    cin, per = w.shape[1], w.shape[0] // groups
+    out = np.empty((len(x),) + tuple(out_shape))
     for g in range(groups):
-        xs = windows[g * cin:(g + 1) * cin]
-        ws = w[g * (cout // groups):(g + 1) * (cout // groups)]
-        axes = ([0] + list(range(dims + 1, 2 * dims + 1)), [1] + list(range(2, dims + 2)))
-        out[g * (cout // groups):(g + 1) * (cout // groups)] = np.moveaxis(
-            np.tensordot(xs, ws, axes=axes), -1, 0)
+        # windows [B, cin, *out, *kernel] against weights [per, cin, *kernel]
+        part = np.tensordot(windows[:, g * cin:(g + 1) * cin], w[g * per:(g + 1) * per],
+                            axes=([1] + [2 + dims + k for k in range(dims)],
+                                  [1] + [2 + k for k in range(dims)]))
+        out[:, g * per:(g + 1) * per] = np.moveaxis(part, -1, 1)
     bias = np.asarray(node.bias, dtype=np.float64)
-    return out + bias.reshape((-1,) + (1,) * dims)
+    return out + bias.reshape((1, -1) + (1,) * dims)
 
 
 def _pool(x, node, name, in_shape, average):
+    """SumPool2d/AvgPool2d of a batch ``x``; returns ``[B, *out_shape]``."""
     kernel, stride, padding, out_shape = pool_geometry(name, node, in_shape)
-    x = np.pad(x.reshape(in_shape), [(0, 0)] + [(p, p) for p in padding])
-    windows = np.lib.stride_tricks.sliding_window_view(x, kernel, axis=(1, 2))
-    windows = windows[:, ::stride[0], ::stride[1]][:, :out_shape[1], :out_shape[2]]
+    x = np.pad(x.reshape((len(x),) + tuple(in_shape)), [(0, 0), (0, 0)] + [(p, p) for p in padding])
+    windows = np.lib.stride_tricks.sliding_window_view(x, kernel, axis=(2, 3))
+    windows = windows[:, :, :out_shape[1] * stride[0]:stride[0], :out_shape[2] * stride[1]:stride[1]]
     total = windows.sum(axis=(-2, -1))
     return total / (kernel[0] * kernel[1]) if average else total
+
+
+#: The nodes with no state: each is an affine map of its summed input.
+STATELESS_NODES = ("Affine", "Linear", "Scale", "Conv1d", "Conv2d", "SumPool2d", "AvgPool2d",
+                   "Flatten", "Output")
+
+
+def apply_stateless(graph, name, x):
+    """The affine node ``name`` on a batch ``x`` ``[B, n_in]``; returns ``[B, n_out]``."""
+    node, kind = graph.nodes[name], graph.type_of(name)
+    x = np.asarray(x, dtype=np.float64)
+    if kind in ("Output", "Flatten"):
+        return x
+    if kind == "Affine":
+        return x @ np.asarray(node.weight, dtype=np.float64).T + np.asarray(node.bias).ravel()
+    if kind == "Linear":
+        return x @ np.asarray(node.weight, dtype=np.float64).T
+    if kind == "Scale":
+        return x * np.asarray(node.scale, dtype=np.float64).ravel()
+    if kind in ("Conv1d", "Conv2d"):
+        return _conv(x, node, name, tuple(graph.in_shape[name])).reshape(len(x), -1)
+    if kind in ("SumPool2d", "AvgPool2d"):
+        return _pool(x, node, name, tuple(graph.in_shape[name]),
+                     kind == "AvgPool2d").reshape(len(x), -1)
+    raise ValueError(f"node {name!r} ({kind}) is not an affine node")
 
 
 class FloatNetwork:
@@ -378,16 +406,8 @@ class FloatNetwork:
         x = np.zeros(int(math.prod(g.in_shape[name])))
         for src, recurrent in g.predecessors(name):
             x = x + (previous if recurrent else self._values)[src]
-        if kind == "Output" or kind == "Flatten":
-            return x
         if name in self._neurons:
             return self._neurons[name].step(x)
-        if kind == "Affine":
-            return np.asarray(node.weight, dtype=np.float64) @ x + np.asarray(node.bias).ravel()
-        if kind == "Linear":
-            return np.asarray(node.weight, dtype=np.float64) @ x
-        if kind == "Scale":
-            return np.asarray(node.scale, dtype=np.float64).ravel() * x
         if kind == "Threshold":
             return (x > np.asarray(node.threshold, dtype=np.float64).ravel()).astype(np.float64)
         if kind == "Delay":
@@ -397,8 +417,4 @@ class FloatNetwork:
             out = line[self._t % len(line)].copy()
             line[self._t % len(line)] = 0.0
             return out
-        if kind in ("Conv1d", "Conv2d"):
-            return _conv(x, node, name, tuple(g.in_shape[name])).ravel()
-        if kind in ("SumPool2d", "AvgPool2d"):
-            return _pool(x, node, name, tuple(g.in_shape[name]), kind == "AvgPool2d").ravel()
-        raise AssertionError(kind)   # pragma: no cover
+        return apply_stateless(g, name, x[None])[0]

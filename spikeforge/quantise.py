@@ -1,0 +1,512 @@
+"""Quantisation: a NIR :class:`~spikeforge.nirgraph.Graph` as an integer spikeforge network.
+
+Each neuron node becomes a :class:`~spikeforge.network.Population` of the
+chip's current-based LIF neurons (:mod:`golden_model.lif`)::
+
+    u' = decay(u, du) + (a << weight_exp)        a: this step's summed weights
+    v' = decay(v, dv) + u' + bias;  spike when v' > vth
+
+and the affine nodes between spiking nodes (Affine, Linear, Scale, convolutions,
+pooling, Flatten) fold into one synapse matrix per (source, target) pair.
+
+**The mapping**, for a step of ``dt`` with decays ``alpha`` (current) and
+``beta`` (voltage) from the chosen discretisation (``exact``: ``exp(-dt/tau)``;
+``euler``: ``1 - dt/tau``) and a voltage scale ``s`` per population:
+
+============  =====================  ===========================  ==============
+node          ``alpha``              input gain ``g``             ``beta``
+============  =====================  ===========================  ==============
+LIF, LI       0 (``u`` is the input)  ``(1 - beta) r``             from ``tau``
+CubaLIF/LI    from ``tau_syn``       ``(1 - alpha)(1 - beta) r w_in``  from ``tau_mem``
+IF, I         0                      ``dt r``                     1
+Threshold     0                      1                            0
+============  =====================  ===========================  ==============
+
+A synapse weight is ``s * g * M`` (``M`` the folded matrix), stored as an
+integer of ``weight_bits`` times ``2**weight_exp``; the threshold is
+``s * v_threshold`` and ``v_leak`` becomes the bias ``s (1 - beta) v_leak``.
+Under ``euler`` this is the float path exactly, up to rounding. Under ``exact``
+the decays are exact and CubaLIF's coupling from current to voltage keeps its
+steady-state gain; the in-step threshold crossing has no integer counterpart.
+
+A constant term of the affine nodes (an Affine's bias) reaches the neurons
+through one extra input, ``bias``, that spikes every step.
+
+**Timing.** An input spike acts in its own step, as in the float path. A spike
+that crosses a forward edge from one neuron node to the next is routed
+between steps, so each such hop lags the float path by one step; an edge the
+graph marks recurrent already carries the previous step, and matches.
+:attr:`Quantised.lag` gives each population's lag. Non-spiking nodes (LI,
+CubaLI, I) become populations that never fire; read their voltage.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from golden_model.fixedpoint import Overflow, Rounding, signed_max, signed_min
+from golden_model.params import LIFProfile, ResetMode
+
+from .network import InputPopulation, MAX_DELAY, Network, Population, Projection
+from .nirgraph import NIRImportError
+from .nirsim import (Discretisation, ResetRule, STATELESS_NODES, _enum, apply_stateless,
+                     check_dt, delay_steps)
+
+__all__ = ["Quantised", "QuantReport", "ParameterError", "quantise", "HEADROOM_BITS"]
+
+#: Bits of voltage range kept above the largest threshold, for overshoot.
+HEADROOM_BITS = 3
+
+_POPULATION_NODES = ("LIF", "CubaLIF", "IF", "LI", "CubaLI", "I", "Threshold")
+_NON_SPIKING = ("LI", "CubaLI", "I")
+# Rows of basis vectors pushed through the affine nodes at once.
+_BATCH = 512
+
+
+@dataclasses.dataclass(frozen=True)
+class ParameterError:
+    """How one parameter of one population survived quantisation."""
+    population: str
+    parameter: str
+    float_max: float        # largest magnitude before
+    max_abs_error: float    # in the float model's units
+    max_rel_error: float    # of max_abs_error to float_max
+    clipped: int            # values clipped to the integer range
+    zeroed: int = 0         # nonzero values that became 0
+
+
+@dataclasses.dataclass
+class QuantReport:
+    """What quantisation did: the choices, each parameter's error, and what was clipped."""
+    method: str
+    dt: float
+    reset: str
+    weight_bits: int
+    state_bits: int
+    rows: list
+    lag: dict
+    notes: list
+
+    @property
+    def clipped(self):
+        return sum(r.clipped for r in self.rows)
+
+    def as_dict(self):
+        return {"method": self.method, "dt": self.dt, "reset": self.reset,
+                "weight_bits": self.weight_bits, "state_bits": self.state_bits,
+                "parameters": [dataclasses.asdict(r) for r in self.rows],
+                "lag": dict(self.lag), "notes": list(self.notes)}
+
+    def format(self):
+        lines = [f"quantisation: {self.method} discretisation at dt = {self.dt:g} s, "
+                 f"{self.reset} reset, {self.weight_bits}-bit weights, "
+                 f"{self.state_bits}-bit state",
+                 f"{'population':<16} {'parameter':<12} {'max |float|':>12} {'max abs err':>12} "
+                 f"{'rel err':>9} {'clipped':>8} {'zeroed':>7}"]
+        for r in self.rows:
+            lines.append(f"{r.population:<16} {r.parameter:<12} {r.float_max:>12.5g} "
+                         f"{r.max_abs_error:>12.4g} {r.max_rel_error:>9.2e} {r.clipped:>8} "
+                         f"{r.zeroed:>7}")
+        lags = ", ".join(f"{n} +{k}" for n, k in self.lag.items() if k)
+        lines.append(f"timing: spikes lag the float path by one step per neuron-to-neuron hop"
+                     f"{': ' + lags if lags else ' (none here)'}")
+        lines.extend(f"note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+
+class Quantised:
+    """A quantised graph: the :class:`Network`, and the maps back to the graph's node names.
+
+    ``populations[node]`` and ``inputs[node]`` are the network's groups for each
+    neuron and Input node; ``bias`` is the always-on input (or None);
+    ``scale[node]`` is the voltage scale ``s`` (hardware units per float unit);
+    ``lag[node]`` the steps its spikes trail the float path.
+    """
+
+    def __init__(self, graph, network, populations, inputs, bias, scale, lag, report):
+        self.graph, self.network = graph, network
+        self.populations, self.inputs, self.bias = populations, inputs, bias
+        self.scale, self.lag, self.report = scale, lag, report
+
+    def spikes_per_step(self, inputs):
+        """The host's per-step input ids, as :meth:`CompiledNetwork.encode_inputs` takes them.
+
+        ``inputs`` is ``[T, *shape]`` (or a dict by Input node) of spike counts:
+        whole numbers of 0 or more, since the chip takes spikes, not currents.
+        """
+        g = self.graph
+        if not isinstance(inputs, dict):
+            if len(g.inputs) != 1:
+                raise ValueError(f"inputs must be a dict keyed by Input node "
+                                 f"({', '.join(g.inputs)}): the graph has {len(g.inputs)}")
+            inputs = {g.inputs[0]: inputs}
+        out, steps = {}, set()
+        for name in g.inputs:
+            if name not in inputs:
+                raise ValueError(f"inputs has nothing for the Input node {name!r}")
+            arr = np.asarray(inputs[name])
+            size = g.size(name)
+            if arr.ndim < 1 or math.prod(arr.shape[1:]) != size:
+                raise ValueError(f"inputs[{name!r}] must have shape [T, "
+                                 f"{', '.join(map(str, g.out_shape[name]))}], not {arr.shape}")
+            flat = arr.reshape(len(arr), size)
+            counts = np.rint(flat) if flat.dtype.kind == "f" else flat
+            bad = (counts != flat) | (counts < 0) if flat.dtype.kind in "fiu" else None
+            if bad is None or bad.any():
+                where = np.argwhere(bad)[0] if bad is not None else (0, 0)
+                raise ValueError(f"inputs[{name!r}] must hold spike counts (whole numbers of 0 "
+                                 f"or more) for the chip; step {where[0]}, neuron {where[1]} "
+                                 f"holds {flat[tuple(where)]!r}")
+            counts = counts.astype(np.int64)
+            out[self.inputs[name]] = [np.repeat(np.arange(size), row) for row in counts]
+            steps.add(len(arr))
+        if len(steps) > 1:
+            raise ValueError(f"every input must have the same number of steps, not "
+                             f"{sorted(steps)}")
+        if self.bias is not None:
+            out[self.bias] = [np.zeros(1, dtype=np.int64)] * steps.pop()
+        return out
+
+
+# ---- folding the affine nodes -----------------------------------------------------------------
+
+def _sources(graph, target, delays):
+    """``{source: (delay_steps, recurrent)}`` of every neuron or Input node feeding ``target``
+    through affine nodes and Delays (``delays``: each Delay node's steps), and the nodes between."""
+    found, between = {}, set()
+
+    def walk(name, delay, recurrent, seen):
+        for src, rec in graph.predecessors(name):
+            kind = graph.type_of(src)
+            if src in seen:
+                raise NIRImportError(f"{graph.source}: the nodes {' → '.join(sorted(seen))} form "
+                                     f"a loop with no neuron in it, which has no chip mapping")
+            if kind in _POPULATION_NODES or kind == "Input":
+                key = src
+                previous = found.get(key)
+                if previous is not None and previous[0] != delay:
+                    raise NIRImportError(f"{graph.source}: {src!r} reaches {target!r} along "
+                                         f"paths with different delays, which has no chip "
+                                         f"mapping yet")
+                found[key] = (delay, recurrent or rec)
+            elif kind == "Delay":
+                d = delays[src]
+                if len(set(d.tolist())) > 1:
+                    raise NIRImportError(f"{graph.source}: node {src!r} (Delay) delays its "
+                                         f"elements differently, which has no chip mapping yet")
+                between.add(src)
+                walk(src, delay + int(d.flat[0]), recurrent or rec, seen | {src})
+            elif kind in STATELESS_NODES:
+                between.add(src)
+                walk(src, delay, recurrent or rec, seen | {src})
+            else:   # pragma: no cover - every node kind is one of the above
+                raise AssertionError(kind)
+
+    walk(target, 0, False, frozenset())
+    return found, between
+
+
+def _evaluate(graph, target, between, values):
+    """The summed input of ``target`` when the sources hold ``values`` (batches ``[B, n]``)."""
+    memo = {}
+
+    def out(name):
+        if name in values:
+            return values[name]
+        if name not in memo:
+            memo[name] = _node(name)
+        return memo[name]
+
+    def _node(name):
+        x = None
+        for src, _ in graph.predecessors(name):
+            part = out(src)
+            x = part if x is None else x + part
+        if graph.type_of(name) == "Delay":
+            return x
+        return apply_stateless(graph, name, x)
+
+    x = None
+    for src, _ in graph.predecessors(target):
+        part = out(src)
+        x = part if x is None else x + part
+    return x
+
+
+def _fold(graph, target, sources, between):
+    """``(matrices {source: [n_src, n_target]}, constant [n_target])``: target input = Σ z M + c."""
+    n_target = int(np.prod(graph.in_shape[target]))
+    zero = {s: np.zeros((1, graph.size(s))) for s in sources}
+    constant = _evaluate(graph, target, between, zero)[0]
+    matrices = {}
+    for s in sources:
+        n = graph.size(s)
+        m = np.empty((n, n_target))
+        for start in range(0, n, _BATCH):
+            rows = np.arange(start, min(n, start + _BATCH))
+            basis = {k: np.zeros((len(rows), graph.size(k))) for k in sources}
+            basis[s][np.arange(len(rows)), rows] = 1.0
+            m[rows] = _evaluate(graph, target, between, basis) - constant
+        matrices[s] = m
+    return matrices, constant
+
+
+# ---- neuron parameters ------------------------------------------------------------------------
+
+def _param(node, field, n):
+    return np.broadcast_to(np.asarray(getattr(node, field), dtype=np.float64).ravel(), (n,))
+
+
+def _dynamics(kind, node, n, dt, method, where):
+    """``(alpha, beta, gain, v_leak, vth or None)`` per neuron, in float."""
+    def decay(tau, field):
+        if method is Discretisation.EXACT:
+            return np.exp(-dt / tau)
+        d = 1.0 - dt / tau
+        if (d < 0).any():
+            i = int(np.argmax(d < 0))
+            raise NIRImportError(f"{where}: forward Euler needs dt <= {field}, but {field} is "
+                                 f"{tau[i]:g} s at index {i} and dt is {dt:g} s; choose "
+                                 f"method 'exact' or a smaller dt")
+        return d
+    zeros, ones = np.zeros(n), np.ones(n)
+    if kind == "Threshold":
+        return zeros, zeros, ones, zeros, _param(node, "threshold", n)
+    r = _param(node, "r", n)
+    vth = _param(node, "v_threshold", n) if kind in ("LIF", "CubaLIF", "IF") else None
+    if kind in ("IF", "I"):
+        return zeros, ones, dt * r, zeros, vth
+    v_leak = _param(node, "v_leak", n)
+    if kind in ("LIF", "LI"):
+        beta = decay(_param(node, "tau", n), "tau")
+        return zeros, beta, (1 - beta) * r, v_leak, vth
+    alpha = decay(_param(node, "tau_syn", n), "tau_syn")
+    beta = decay(_param(node, "tau_mem", n), "tau_mem")
+    return alpha, beta, (1 - alpha) * (1 - beta) * r * _param(node, "w_in", n), v_leak, vth
+
+
+def _decay_code(x):
+    """``1 - d/4096`` nearest ``x`` in [0, 1], as ``(field, offset)`` of a LIFProfile."""
+    d = np.clip(np.rint(4096 * (1 - x)), 0, 4096).astype(np.int64)
+    return np.minimum(d, 4095), d - np.minimum(d, 4095)
+
+
+def _error_row(population, parameter, exact, quantised, clipped=0, zeroed=0):
+    exact = np.asarray(exact, dtype=np.float64)
+    err = np.abs(np.asarray(quantised, dtype=np.float64) - exact)
+    top = float(np.abs(exact).max()) if exact.size else 0.0
+    worst = float(err.max()) if err.size else 0.0
+    return ParameterError(population, parameter, top, worst, worst / top if top else 0.0,
+                          int(clipped), int(zeroed))
+
+
+def _mantissa_exp(value, bits):
+    """``(mantissa, exp)`` with ``mantissa << exp`` nearest ``value``, mantissa in ``bits`` signed."""
+    exp = 0
+    while abs(value) > signed_max(bits) * (1 << exp) and exp < bits - 1:
+        exp += 1
+    return int(np.clip(round(value / (1 << exp)), signed_min(bits), signed_max(bits))), exp
+
+
+def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24):
+    """Quantise ``graph`` for a chip of ``weight_bits`` weights and ``state_bits`` state.
+
+    ``dt``, ``method`` (``"exact"`` or ``"euler"``) and ``reset`` (``"zero"`` or
+    ``"subtract"``) mean what they mean for :class:`~spikeforge.nirsim.FloatNetwork`;
+    there is no default for ``dt`` or ``method``. Returns a :class:`Quantised`.
+    """
+    dt = check_dt(dt)
+    method = _enum("method", method, Discretisation)
+    reset = _enum("reset", reset, ResetRule)
+    for name, value, lo, hi in (("weight_bits", weight_bits, 2, 16),
+                                ("state_bits", state_bits, 8, 24)):
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise ValueError(f"{name} must be an integer between {lo} and {hi}, not {value!r}")
+    g = graph
+    delays = {}
+    for name in g.nodes:
+        if g.type_of(name) == "Delay":
+            try:
+                delays[name] = delay_steps(g.nodes[name].delay, dt, f"node {name!r} (Delay)")
+            except ValueError as exc:
+                raise NIRImportError(str(exc)) from None
+
+    # Which nodes become what.
+    for name in g.order:
+        kind = g.type_of(name)
+        if kind in _NON_SPIKING:
+            users = [d for d in g.successors(name) if g.type_of(d) != "Output"]
+            if users:
+                raise NIRImportError(f"{g.source}: node {name!r} ({kind}) does not spike, so it "
+                                     f"can only be read out, but it feeds {users[0]!r}")
+    targets = [n for n in g.order if g.type_of(n) in _POPULATION_NODES]
+    net = Network()
+    inputs = {n: net.add(InputPopulation(g.size(n), name=f"input:{n}")) for n in g.inputs}
+    wmax = signed_max(weight_bits)
+    vmax = signed_max(state_bits)
+    rows, notes, scale, populations = [], [], {}, {}
+    folded = {}
+    for name in targets:
+        sources, between = _sources(g, name, delays)
+        matrices, constant = _fold(g, name, sources, between)
+        folded[name] = (sources, matrices, constant)
+
+    for name in targets:
+        kind, node, n = g.type_of(name), g.nodes[name], g.size(name)
+        where = f"node {name!r} ({kind})"
+        alpha, beta, gain, v_leak, vth = _dynamics(kind, node, n, dt, method, where)
+        sources, matrices, constant = folded[name]
+        # The voltage scale. The largest threshold sits HEADROOM_BITS below the top of the
+        # state range, unless the most the neurons can integrate (every source spiking every
+        # step) needs more room: then that bound fits the range exactly, and u and v cannot
+        # saturate. A neuron with no leak has no bound.
+        reach = (sum(np.abs(m).sum(axis=0) for m in matrices.values()) + np.abs(constant)) \
+            * np.abs(gain)
+        with np.errstate(divide="ignore"):
+            bound = np.where((alpha < 1) & (beta < 1),
+                             reach / (1 - alpha) / (1 - beta)
+                             + np.abs((1 - beta) * v_leak) / (1 - beta), np.inf)
+        bound = float(bound.max()) if n else 0.0
+        top = float(np.max(np.abs(vth))) if vth is not None else 0.0
+        s = (vmax >> HEADROOM_BITS) / top if top > 0 else math.inf
+        if bound > 0 and math.isfinite(bound):
+            s = min(s, vmax / bound)
+        if not math.isfinite(s):
+            s = 1.0
+        if vth is not None and top * s < 256:
+            notes.append(f"{name}: the threshold is only {top * s:.0f} state units, to leave "
+                         f"room for a reach of {bound / top:.3g} thresholds; more state_bits "
+                         f"would resolve it better")
+        scale[name] = s
+        # Synapses: a weight exponent per neuron (it lives in the neuron's profile), the
+        # smallest that fits every weight into that neuron.
+        w_hw = {src: s * m * gain[None, :] for src, m in matrices.items()}
+        c_hw = s * constant * gain
+        largest = np.abs(c_hw)
+        for w in w_hw.values():
+            largest = np.maximum(largest, np.abs(w).max(axis=0, initial=0.0))
+        with np.errstate(divide="ignore"):
+            wexp = np.where(largest > wmax, np.ceil(np.log2(largest / wmax)), 0)
+        wexp = np.clip(wexp, 0, state_bits - 1).astype(np.int64)
+        step = np.ldexp(1.0, wexp)
+        q_all, w_all, s_all = [], [], []
+        for src, w in w_hw.items():
+            q_all.append(np.clip(np.rint(w / step), -wmax - 1, wmax).ravel())
+            w_all.append(w.ravel())
+            s_all.append(np.broadcast_to(step, w.shape).ravel())
+        if np.any(c_hw != 0):
+            q_all.append(np.clip(np.rint(c_hw / step), -wmax - 1, wmax))
+            w_all.append(c_hw)
+            s_all.append(step)
+        if q_all:
+            w_cat, q_cat, s_cat = (np.concatenate(a) for a in (w_all, q_all, s_all))
+            rows.append(_error_row(name, "weight", w_cat / s, q_cat * s_cat / s,
+                                   clipped=np.sum(np.abs(w_cat / s_cat) > wmax + 0.5),
+                                   zeroed=np.sum((q_cat == 0) & (w_cat != 0))))
+
+        # Profiles, per neuron.
+        du, du_off = _decay_code(alpha)
+        dv, dv_off = _decay_code(beta)
+        rows.append(_error_row(name, "alpha", alpha, 1 - (du + du_off) / 4096))
+        rows.append(_error_row(name, "beta", beta, 1 - (dv + dv_off) / 4096))
+        if vth is not None:
+            vth_hw = np.rint(s * vth)
+            clipped = np.sum((vth_hw < 0) | (vth_hw > vmax))
+            vth_hw = np.clip(vth_hw, 0, vmax).astype(np.int64)
+            rows.append(_error_row(name, "v_threshold", vth, vth_hw / s, clipped=clipped))
+        else:
+            vth_hw = np.full(n, vmax, dtype=np.int64)    # a readout never fires
+        bias_f = s * (1 - beta) * v_leak
+        bias = [_mantissa_exp(b, state_bits) for b in bias_f]
+        bias_q = np.array([m * (1 << e) for m, e in bias], dtype=np.float64)
+        if np.any(v_leak != 0):
+            rows.append(_error_row(name, "v_leak", (1 - beta) * v_leak, bias_q / s))
+        if kind in ("LIF", "CubaLIF", "IF"):
+            v_reset = _param(node, "v_reset", n)
+        else:
+            v_reset = np.zeros(n)
+        if reset is ResetRule.SUBTRACT:
+            mode, vr_hw = ResetMode.SUBTRACT, np.zeros(n, dtype=np.int64)
+        elif np.all(v_reset == 0):
+            mode, vr_hw = ResetMode.ZERO, np.zeros(n, dtype=np.int64)
+        else:
+            mode = ResetMode.VALUE
+            vr_hw = np.clip(np.rint(s * v_reset), -vmax - 1, vmax).astype(np.int64)
+            rows.append(_error_row(name, "v_reset", v_reset, vr_hw / s))
+        if kind == "Threshold":
+            mode = ResetMode.ZERO
+        profiles = [LIFProfile(du=int(du[i]), du_offset=int(du_off[i]), dv=int(dv[i]),
+                               dv_offset=int(dv_off[i]), vth=int(vth_hw[i]),
+                               bias_mant=bias[i][0], bias_exp=bias[i][1], reset=mode,
+                               v_reset=int(vr_hw[i]), weight_exp=int(wexp[i]),
+                               rounding=Rounding.TOWARD_ZERO, u_overflow=Overflow.SATURATE,
+                               v_overflow=Overflow.SATURATE)
+                    for i in range(n)]
+        populations[name] = net.add(Population(n, profiles, name=name,
+                                               record=name in _recorded(g)))
+        folded[name] = (sources, w_hw, c_hw, step)
+
+    # Projections, once every population exists.
+    bias_input = None
+    lag = _lags(g, targets, delays)
+    for name in targets:
+        sources, w_hw, c_hw, step = folded[name]
+        post = populations[name]
+        for src, w in w_hw.items():
+            delay, recurrent = sources[src]
+            pre = inputs[src] if src in inputs else populations[src]
+            # A spike routed between cores arrives one step later; delay 1 is the least.
+            d = 1 + delay
+            if d > MAX_DELAY:
+                raise NIRImportError(f"{g.source}: the path from {src!r} to {name!r} is {d} "
+                                     f"steps long; the chip's longest delay is {MAX_DELAY}")
+            q = np.clip(np.rint(w / step), -wmax - 1, wmax).astype(np.int64)
+            pre_i, post_i = np.nonzero(q)
+            if len(pre_i):
+                net.add(Projection(pre, post, (pre_i, post_i, q[pre_i, post_i], d)))
+        q = np.clip(np.rint(c_hw / step), -wmax - 1, wmax).astype(np.int64)
+        if np.any(q):
+            if bias_input is None:
+                bias_input = net.add(InputPopulation(1, name="always-on bias"))
+            post_i = np.flatnonzero(q)
+            net.add(Projection(bias_input, post, (np.zeros(len(post_i), dtype=np.int64), post_i,
+                                                  q[post_i], 1)))
+    if method is Discretisation.EXACT:
+        notes.append("exact: decays are exp(-dt/tau); a threshold crossing inside a step has no "
+                     "integer counterpart, so spikes move to step ends")
+        if any(g.type_of(n) in ("CubaLIF", "CubaLI") for n in targets):
+            notes.append("exact: CubaLIF's current-to-voltage coupling keeps its steady-state "
+                         "gain; its transient follows the chip's u-then-v update")
+    if reset is ResetRule.ZERO:
+        notes.append("reset: zero, v = v_reset after a spike (NIR's definition; the graph does "
+                     "not say which reset it was trained with)")
+    else:
+        notes.append("reset: subtract, v -= v_threshold after a spike (chosen by the user)")
+    report = QuantReport(method=method.value, dt=dt, reset=reset.value, weight_bits=weight_bits,
+                         state_bits=state_bits, rows=rows, lag=lag, notes=notes)
+    return Quantised(g, net, populations, inputs, bias_input, scale, lag, report)
+
+
+def _recorded(graph):
+    """Neuron nodes whose spikes reach an Output node."""
+    out = set()
+    for name in graph.outputs:
+        stack = [name]
+        while stack:
+            for src, _ in graph.predecessors(stack.pop()):
+                if graph.type_of(src) in _POPULATION_NODES:
+                    out.add(src)
+                elif graph.type_of(src) != "Input":
+                    stack.append(src)
+    return out
+
+
+def _lags(graph, targets, delays):
+    """Steps each population trails the float path: its forward neuron-to-neuron hops."""
+    lag = {}
+    for name in targets:   # graph order: sources first
+        sources, _ = _sources(graph, name, delays)
+        lag[name] = max([lag[src] + 1 for src, (_, recurrent) in sources.items()
+                         if src not in graph.inputs and not recurrent] + [0])
+    return lag
