@@ -53,7 +53,8 @@ from .nirgraph import NIRImportError
 from .nirsim import (Discretisation, ResetRule, STATELESS_NODES, _enum, apply_stateless,
                      check_dt, delay_steps)
 
-__all__ = ["Quantised", "QuantReport", "ParameterError", "quantise", "HEADROOM_BITS"]
+__all__ = ["Quantised", "QuantReport", "ParameterError", "quantise", "count_agreement",
+           "HEADROOM_BITS"]
 
 #: Bits of voltage range kept above the largest threshold, for overshoot.
 HEADROOM_BITS = 3
@@ -157,7 +158,7 @@ class Quantised:
                 where = np.argwhere(bad)[0] if bad is not None else (0, 0)
                 raise ValueError(f"inputs[{name!r}] must hold spike counts (whole numbers of 0 "
                                  f"or more) for the chip; step {where[0]}, neuron {where[1]} "
-                                 f"holds {flat[tuple(where)]!r}")
+                                 f"holds {flat[tuple(where)].item()!r}")
             counts = counts.astype(np.int64)
             out[self.inputs[name]] = [np.repeat(np.arange(size), row) for row in counts]
             steps.add(len(arr))
@@ -167,6 +168,44 @@ class Quantised:
         if self.bias is not None:
             out[self.bias] = [np.zeros(1, dtype=np.int64)] * steps.pop()
         return out
+
+    def chip(self, core=None):
+        """The smallest square-ish mesh of ``core`` s (default: 256-neuron cores with this
+        quantisation's widths) that the network compiles onto."""
+        from golden_model.chip import ChipParams
+        from golden_model.params import CoreParams
+        from .compiler import compile_network
+        if core is None:
+            delays = [int(p.delay.max()) for p in self.network.projections if len(p)]
+            core = CoreParams(n_neurons=256, n_axons=4096, n_synapses=65536,
+                              max_delay=max(delays + [1]), state_bits=self.report.state_bits,
+                              weight_bits=self.report.weight_bits, n_profiles=16)
+        big = compile_network(self.network, ChipParams(16, 16, core, n_routes=4096))
+        cols = math.ceil(math.sqrt(big.n_cores_used))
+        return ChipParams(math.ceil(big.n_cores_used / cols), cols, core, n_routes=4096)
+
+    def run_golden(self, inputs, chip=None):
+        """Run on the golden chip model; returns ``(spikes, v)`` by neuron node, ``[T, n]``.
+
+        ``spikes`` are as the chip emits them (see :attr:`lag`); ``v`` is the chip's
+        voltage divided by the node's :attr:`scale`, in the float model's units.
+        """
+        from golden_model.chip import simulate_chip
+        from .compiler import compile_network
+        per_step = self.spikes_per_step(inputs)
+        steps = len(next(iter(per_step.values())))
+        compiled = compile_network(self.network, chip or self.chip())
+        run = simulate_chip(compiled.image, compiled.encode_inputs(per_step, n_steps=steps))
+        decoded = compiled.decode(run)
+        spikes, v = {}, {}
+        for name, pop in self.populations.items():
+            spikes[name] = decoded[pop].astype(np.int64)
+            trace = np.zeros((steps, pop.n))
+            for b in compiled.placement[pop]:
+                trace[:, b.neurons.start:b.neurons.stop] = \
+                    run.v[:, b.core, b.offset:b.offset + len(b.neurons)]
+            v[name] = trace / self.scale[name]
+        return spikes, v
 
 
 # ---- folding the affine nodes -----------------------------------------------------------------
@@ -363,17 +402,17 @@ def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24):
         # saturate. A neuron with no leak has no bound.
         reach = (sum(np.abs(m).sum(axis=0) for m in matrices.values()) + np.abs(constant)) \
             * np.abs(gain)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             bound = np.where((alpha < 1) & (beta < 1),
                              reach / (1 - alpha) / (1 - beta)
                              + np.abs((1 - beta) * v_leak) / (1 - beta), np.inf)
         bound = float(bound.max()) if n else 0.0
         top = float(np.max(np.abs(vth))) if vth is not None else 0.0
-        s = (vmax >> HEADROOM_BITS) / top if top > 0 else math.inf
+        s = ((vmax + 1) >> HEADROOM_BITS) / top if top > 0 else math.inf
         if bound > 0 and math.isfinite(bound):
             s = min(s, vmax / bound)
-        if not math.isfinite(s):
-            s = 1.0
+        # A power of two, so that values with short binary fractions stay exact.
+        s = 2.0 ** math.floor(math.log2(s)) if math.isfinite(s) and s > 0 else 1.0
         if vth is not None and top * s < 256:
             notes.append(f"{name}: the threshold is only {top * s:.0f} state units, to leave "
                          f"room for a reach of {bound / top:.3g} thresholds; more state_bits "
@@ -510,3 +549,23 @@ def _lags(graph, targets, delays):
         lag[name] = max([lag[src] + 1 for src, (_, recurrent) in sources.items()
                          if src not in graph.inputs and not recurrent] + [0])
     return lag
+
+
+def count_agreement(a, b):
+    """How well two runs agree in per-neuron spike counts: ``sum(min) / sum(max)``.
+
+    ``a`` and ``b`` are ``[T, n]`` spike arrays (or dicts of them by node, pooled).
+    1 is the same count for every neuron; two silent runs agree fully.
+    """
+    if isinstance(a, dict):
+        keys = sorted(a)
+        if sorted(b) != keys:
+            raise ValueError(f"a and b must name the same nodes, not {keys} and {sorted(b)}")
+        a = np.concatenate([np.asarray(a[k]).sum(axis=0) for k in keys])
+        b = np.concatenate([np.asarray(b[k]).sum(axis=0) for k in keys])
+    else:
+        a, b = np.asarray(a).sum(axis=0), np.asarray(b).sum(axis=0)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same neurons, not {a.shape} and {b.shape}")
+    top = np.maximum(a, b).sum()
+    return float(np.minimum(a, b).sum() / top) if top else 1.0
