@@ -222,6 +222,12 @@ def compile_network(network, chip):
                 raise ValueError(f"{what} {name}[{bad[0]}] must be between {lo} and {hi}{why}, "
                                  f"not {arr[bad[0]]}")
 
+    if core.learning is None:
+        for k, proj in enumerate(network.projections):
+            if proj.plastic and len(proj):
+                raise ValueError(f"projection {k} ({network.label(proj.pre)} -> "
+                                 f"{network.label(proj.post)}) is plastic, but the chip's cores "
+                                 f"have no learning engine (CoreParams.learning is None)")
     net = _Flat(network, pops)
     net.check_single_neurons(core)
     bounds, full_at, routes_per = _place(net, chip)
@@ -267,6 +273,8 @@ class _Flat:
         self.src, self.dst = src[order], dst[order]
         self.weight = cat([q.weight for q in projs])[order]
         self.delay = cat([q.delay for q in projs])[order]
+        self.plastic = np.concatenate([np.full(len(q), q.plastic) for q in projs]
+                                      or [np.zeros(0, dtype=bool)])[order]
 
         # Synapses from neurons, by source neuron and then target: since a core holds a
         # contiguous run of neurons, a neuron's destination cores are then the changes
@@ -424,7 +432,9 @@ def _build(network, chip, net, bounds, full_at, routes_per):
             spare = 0
         neuron_profile = np.full(core.n_neurons, spare, dtype=np.int64)
         neuron_profile[:b - a] = local
-        cores.append(CoreImage(core, tuple(profiles), neuron_profile, table))
+        plastic = net.plastic[lo:hi][order]
+        cores.append(CoreImage(core, tuple(profiles), neuron_profile, table,
+                               plastic=plastic if plastic.any() else None))
         usage.append({"n_neurons": int(b - a), "n_axons": len(srcs), "n_synapses": int(hi - lo),
                       "n_routes": int(routes_per[a:b].sum()), "n_profiles": len(used_ids)})
 

@@ -155,11 +155,15 @@ class Projection:
     arrays with one entry per synapse; ``weight`` and ``delay`` may be scalars.
     Repeated pairs are separate synapses whose weights add. Delays are
     ``1..MAX_DELAY``; the compiler checks weights and delays against the chip.
-    The arrays are read-only.
+    The arrays are read-only. ``plastic=True`` lets the learning engine of the
+    target's core change these weights (the chip's cores need a learning spec).
     """
 
-    def __init__(self, pre, post, synapses):
+    def __init__(self, pre, post, synapses, *, plastic=False):
         _check_ends(pre, post)
+        if not isinstance(plastic, bool):
+            raise TypeError(f"plastic must be a bool, not {plastic!r}")
+        self._plastic = plastic
         if not isinstance(synapses, (tuple, list)):
             raise TypeError("synapses must be a tuple of four arrays (pre, post, weight, delay), "
                             f"not {type(synapses).__name__}")
@@ -192,7 +196,7 @@ class Projection:
             self._arrays.append(arr)
 
     @classmethod
-    def dense(cls, pre, post, weights, delays=1):
+    def dense(cls, pre, post, weights, delays=1, *, plastic=False):
         """From a ``[pre.n, post.n]`` weight matrix; zeros are no synapse."""
         _check_ends(pre, post)
         shape = (pre.n, post.n)
@@ -204,10 +208,10 @@ class Projection:
         d = _integers("delays", delays, shape, "pre.n, post.n")
         i, j = np.nonzero(w)
         _check_delays("delays", d, (i, j))
-        return cls(pre, post, (i, j, w[i, j], d[i, j]))
+        return cls(pre, post, (i, j, w[i, j], d[i, j]), plastic=plastic)
 
     @classmethod
-    def one_to_one(cls, pre, post, weight, delay=1):
+    def one_to_one(cls, pre, post, weight, delay=1, *, plastic=False):
         """Neuron ``i`` of ``pre`` to neuron ``i`` of ``post``.
 
         ``weight`` and ``delay`` are scalars or one per neuron.
@@ -219,10 +223,10 @@ class Projection:
         w = _integers("weight", weight, (pre.n,), "pre.n")
         d = _integers("delay", delay, (pre.n,), "pre.n")
         _check_delays("delay", d, (ids,))
-        return cls(pre, post, (ids, ids, w, d))
+        return cls(pre, post, (ids, ids, w, d), plastic=plastic)
 
     @classmethod
-    def sparse_random(cls, pre, post, p, weight, delay=1, seed=None):
+    def sparse_random(cls, pre, post, p, weight, delay=1, seed=None, *, plastic=False):
         """Each ``(pre, post)`` pair is a synapse with probability ``p``, independently.
 
         ``weight`` and ``delay`` are scalars or ``[pre.n, post.n]`` arrays
@@ -243,7 +247,78 @@ class Projection:
         i = np.repeat(np.arange(pre.n), [len(h) for h in hits])
         j = np.concatenate(hits) if hits else np.zeros(0, dtype=np.int64)
         _check_delays("delay", d, (i, j))
-        return cls(pre, post, (i, j, w[i, j], d[i, j]))
+        return cls(pre, post, (i, j, w[i, j], d[i, j]), plastic=plastic)
+
+    @classmethod
+    def conv2d(cls, pre, post, weights, in_shape, stride=1, padding=0, delay=1, *,
+               plastic=False):
+        """A 2-d convolution expanded to synapses, PyTorch's layout and arithmetic.
+
+        ``weights`` is ``[out_channels, in_channels, kh, kw]`` integers; ``in_shape``
+        is ``(in_channels, height, width)`` of ``pre`` (channel-major, ``pre.n`` =
+        their product); ``post`` holds ``(out_channels, out_height, out_width)``
+        channel-major. ``stride`` and ``padding`` are one number or a pair. Zero
+        weights and taps that fall in the padding are no synapse.
+        """
+        _check_ends(pre, post)
+        w = np.asarray(weights)
+        if w.dtype.kind not in "iu":
+            raise TypeError(f"weights must hold integers, not {w.dtype}")
+        if w.ndim != 4:
+            raise ValueError(f"weights must have shape (out_channels, in_channels, kh, kw), "
+                             f"not {w.shape}")
+        shape = tuple(np.asarray(in_shape).tolist()) if not isinstance(in_shape, tuple) \
+            else in_shape
+        if len(shape) != 3 or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
+                                  or v < 1 for v in shape):
+            raise ValueError(f"in_shape must be (channels, height, width) of positive "
+                             f"integers, not {in_shape!r}")
+        if shape[0] != w.shape[1]:
+            raise ValueError(f"in_shape has {shape[0]} channels, but weights take {w.shape[1]}")
+        if pre.n != shape[0] * shape[1] * shape[2]:
+            raise ValueError(f"pre has {pre.n} neurons, not {shape[0] * shape[1] * shape[2]} "
+                             f"(in_shape {shape})")
+        pairs = {}
+        for name, value in (("stride", stride), ("padding", padding)):
+            pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+            lo = 1 if name == "stride" else 0
+            if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
+                                     or v < lo for v in pair):
+                raise ValueError(f"{name} must be an integer of at least {lo} or a pair of "
+                                 f"them, not {value!r}")
+            pairs[name] = tuple(int(v) for v in pair)
+        (sy, sx), (py, px) = pairs["stride"], pairs["padding"]
+        c_in, h, wd = shape
+        c_out, _, kh, kw = w.shape
+        oh, ow = (h + 2 * py - kh) // sy + 1, (wd + 2 * px - kw) // sx + 1
+        if oh < 1 or ow < 1:
+            raise ValueError(f"a {kh}x{kw} kernel does not fit in_shape {shape} with padding "
+                             f"{(py, px)}")
+        if post.n != c_out * oh * ow:
+            raise ValueError(f"post has {post.n} neurons, not {c_out * oh * ow} "
+                             f"({c_out} channels of {oh}x{ow})")
+        if isinstance(delay, bool) or not isinstance(delay, numbers.Integral):
+            raise TypeError(f"delay must be an integer (one delay for the whole convolution), "
+                            f"not {delay!r}")
+        if not 1 <= delay <= MAX_DELAY:
+            raise ValueError(f"delay must be between 1 and {MAX_DELAY}, not {delay}")
+        d = int(delay)
+        oy, ox = np.meshgrid(np.arange(oh), np.arange(ow), indexing="ij")
+        oy, ox = oy.ravel(), ox.ravel()
+        pre_parts, post_parts, w_parts = [], [], []
+        for o, c, p, q in zip(*np.nonzero(w)):
+            y, x = oy * sy - py + p, ox * sx - px + q
+            inside = (y >= 0) & (y < h) & (x >= 0) & (x < wd)
+            pre_parts.append(c * h * wd + y[inside] * wd + x[inside])
+            post_parts.append(o * oh * ow + oy[inside] * ow + ox[inside])
+            w_parts.append(np.full(int(inside.sum()), w[o, c, p, q], dtype=np.int64))
+        cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return cls(pre, post, (cat(pre_parts), cat(post_parts), cat(w_parts), int(d)),
+                   plastic=plastic)
+
+    @property
+    def plastic(self):
+        return self._plastic
 
     @property
     def pre(self):
@@ -273,7 +348,8 @@ class Projection:
         return len(self._arrays[0])
 
     def __repr__(self):
-        return f"Projection({self._pre!r} -> {self._post!r}, {len(self)} synapses)"
+        plastic = ", plastic" if self._plastic else ""
+        return f"Projection({self._pre!r} -> {self._post!r}, {len(self)} synapses{plastic})"
 
 
 class Network:

@@ -694,3 +694,26 @@ def test_network_without_synapses():
                                          "core   " + "".join(f"{c:>15}" for c in (
                                              "neurons", "axons", "synapses", "routes",
                                              "profiles")) + "  full at"])
+
+
+def test_plastic_projections_reach_the_core_image():
+    from golden_model.params import LearningSpec, Rule
+    inp = InputPopulation(3, name="in")
+    a = Population(4, LIFProfile(), name="a")
+    net = Network()
+    b = Population(3, LIFProfile(), name="b")
+    net.add(inp, a, b, Projection.dense(inp, a, np.full((3, 4), 2), plastic=True),
+            Projection.one_to_one(inp, b, 5))
+    core = CoreParams(n_neurons=16, n_axons=8, n_synapses=32, max_delay=2)
+    with pytest.raises(ValueError, match=r"^projection 0 \('in' -> 'a'\) is plastic, but the "
+                                         r"chip's cores have no learning engine "
+                                         r"\(CoreParams.learning is None\)$"):
+        compile_network(net, ChipParams(1, 1, core))
+    learning = CoreParams(n_neurons=16, n_axons=8, n_synapses=32, max_delay=2,
+                          learning=LearningSpec(rule=Rule.STDP))
+    image = compile_network(net, ChipParams(1, 1, learning)).image.cores[0]
+    syn = image.synapses
+    weights_by_plastic = {bool(p): set(syn.weight[image.plastic == p].tolist())
+                          for p in (True, False)}
+    assert weights_by_plastic == {True: {2}, False: {5}}
+    assert image.plastic.sum() == 12

@@ -248,3 +248,80 @@ def test_network_add_and_errors():
     with raises(ValueError, "projection 0 (InputPopulation(3) -> 'exc') uses pre population "
                             "InputPopulation(3), which is not in the network"):
         net2.check()
+
+
+# ---- convolution and plasticity ---------------------------------------------------------------
+
+def _conv_by_loops(x, w, stride, padding):
+    c_in, h, wd = x.shape
+    c_out, _, kh, kw = w.shape
+    (sy, sx), (py, px) = stride, padding
+    xp = np.pad(x, ((0, 0), (py, py), (px, px)))
+    oh, ow = (h + 2 * py - kh) // sy + 1, (wd + 2 * px - kw) // sx + 1
+    out = np.zeros((c_out, oh, ow), dtype=np.int64)
+    for o in range(c_out):
+        for i in range(oh):
+            for j in range(ow):
+                out[o, i, j] = (w[o] * xp[:, i * sy:i * sy + kh, j * sx:j * sx + kw]).sum()
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_conv2d_synapses_compute_the_convolution(seed):
+    rng = np.random.default_rng(seed)
+    c_in, c_out = (int(v) for v in rng.integers(1, 4, 2))
+    kh, kw = (int(v) for v in rng.integers(1, 4, 2))
+    stride = tuple(int(v) for v in rng.integers(1, 3, 2))
+    padding = tuple(int(v) for v in rng.integers(0, 2, 2))
+    h, wd = (int(v) for v in rng.integers(4, 8, 2))
+    w = rng.integers(-3, 4, (c_out, c_in, kh, kw))
+    oh, ow = (h + 2 * padding[0] - kh) // stride[0] + 1, (wd + 2 * padding[1] - kw) // stride[1] + 1
+    pre, post = InputPopulation(c_in * h * wd), Population(c_out * oh * ow, LIFProfile())
+    proj = Projection.conv2d(pre, post, w, (c_in, h, wd), stride=stride, padding=padding, delay=2)
+    assert (proj.weight != 0).all() and (proj.delay == 2).all()
+    x = rng.integers(0, 3, (c_in, h, wd))
+    total = np.zeros(post.n, dtype=np.int64)
+    np.add.at(total, proj.post_index, proj.weight * x.ravel()[proj.pre_index])
+    np.testing.assert_array_equal(total.reshape(c_out, oh, ow),
+                                  _conv_by_loops(x, w, stride, padding))
+
+
+@pytest.mark.parametrize("kwargs,error,message", [
+    (dict(weights=np.ones((2, 1, 3, 3))), TypeError, "weights must hold integers, not float64"),
+    (dict(weights=np.ones((2, 3, 3), dtype=int)), ValueError,
+     "weights must have shape (out_channels, in_channels, kh, kw), not (2, 3, 3)"),
+    (dict(in_shape=(1, 4)), ValueError,
+     "in_shape must be (channels, height, width) of positive integers, not (1, 4)"),
+    (dict(in_shape=(2, 4, 4)), ValueError, "in_shape has 2 channels, but weights take 1"),
+    (dict(in_shape=(1, 5, 4)), ValueError, "pre has 16 neurons, not 20 (in_shape (1, 5, 4))"),
+    (dict(stride=0), ValueError, "stride must be an integer of at least 1 or a pair of them, "
+                                 "not 0"),
+    (dict(padding=(1, -1)), ValueError, "padding must be an integer of at least 0 or a pair of "
+                                        "them, not (1, -1)"),
+    (dict(weights=np.ones((2, 1, 5, 5), dtype=int)), ValueError,
+     "a 5x5 kernel does not fit in_shape (1, 4, 4) with padding (0, 0)"),
+    (dict(delay=0), ValueError, f"delay must be between 1 and {MAX_DELAY}, not 0"),
+    (dict(delay=1.5), TypeError, "delay must be an integer (one delay for the whole "
+                                 "convolution), not 1.5"),
+])
+def test_conv2d_arguments(kwargs, error, message):
+    args = dict(weights=np.ones((2, 1, 3, 3), dtype=int), in_shape=(1, 4, 4))
+    args.update(kwargs)
+    pre, post = InputPopulation(16), Population(8, LIFProfile())
+    with pytest.raises(error, match="^" + re.escape(message) + "$"):
+        Projection.conv2d(pre, post, args.pop("weights"), args.pop("in_shape"), **args)
+
+
+def test_conv2d_post_size_is_checked():
+    pre, post = InputPopulation(16), Population(9, LIFProfile())
+    with pytest.raises(ValueError, match=r"^post has 9 neurons, not 8 \(2 channels of 2x2\)$"):
+        Projection.conv2d(pre, post, np.ones((2, 1, 3, 3), dtype=int), (1, 4, 4))
+
+
+def test_plastic_flag():
+    pre, post = InputPopulation(2), Population(2, LIFProfile())
+    assert not Projection.one_to_one(pre, post, 1).plastic
+    proj = Projection.dense(pre, post, np.ones((2, 2), dtype=int), plastic=True)
+    assert proj.plastic and repr(proj).endswith("4 synapses, plastic)")
+    with pytest.raises(TypeError, match=r"^plastic must be a bool, not 1$"):
+        Projection.one_to_one(pre, post, 1, plastic=1)
