@@ -71,6 +71,8 @@ class CompiledNetwork:
     input_map: dict
     usage: tuple
     full_at: tuple
+    #: Per projection, ``(core, entry)`` arrays: where each of its synapses sits.
+    synapse_entries: dict = None
 
     @property
     def chip(self):
@@ -164,6 +166,13 @@ class CompiledNetwork:
                      if b.core == c and b.offset <= n < b.offset + len(b.neurons))
             out[pop][t - t0, b.neurons.start + n - b.offset] = True
         return out
+
+    def weights(self, state):
+        """Per projection, its synapses' weights in ``state`` (a :class:`ChipState`), in the
+        projection's synapse order: learning changes them on cores that learn."""
+        return {proj: np.array([state.cores[c].weight[e] for c, e in zip(*where)],
+                               dtype=np.int64)
+                for proj, where in self.synapse_entries.items()}
 
     def utilisation(self):
         """Per core ``(x, y)``: ``{limit: (used, available)}`` for each of :data:`LIMITS`."""
@@ -270,6 +279,8 @@ class _Flat:
         # Sorted by target, then in projection and synapse order: the per-core tables
         # then come out the same for the same network, run after run.
         order = np.argsort(dst, kind="stable")
+        self.sorted_of = np.empty(len(order), dtype=np.int64)   # projection synapse -> sorted
+        self.sorted_of[order] = np.arange(len(order))
         self.src, self.dst = src[order], dst[order]
         self.weight = cat([q.weight for q in projs])[order]
         self.delay = cat([q.delay for q in projs])[order]
@@ -404,6 +415,8 @@ def _build(network, chip, net, bounds, full_at, routes_per):
     core = chip.core
     n_used = len(bounds)
     cores, usage, axon_sources = [], [], []
+    entry_core = np.zeros(len(net.dst), dtype=np.int64)
+    entry_index = np.zeros(len(net.dst), dtype=np.int64)
     for k, (a, b) in enumerate(bounds):
         lo, hi = np.searchsorted(net.dst, [a, b])
         src = net.src[lo:hi]
@@ -411,6 +424,8 @@ def _build(network, chip, net, bounds, full_at, routes_per):
         axon_sources.append(srcs)
         axon = np.searchsorted(srcs, src)
         order = np.argsort(axon, kind="stable")
+        entry_core[lo:hi] = k
+        entry_index[lo + order] = np.arange(hi - lo)
         count = np.bincount(axon, minlength=core.n_axons).astype(np.int64)
         table = SynapseTable(start=np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64),
                              count=count, target=(net.dst[lo:hi] - a)[order],
@@ -485,6 +500,11 @@ def _build(network, chip, net, bounds, full_at, routes_per):
         p0 = net.offset[p]
         placement[p] = [Block(k, range(max(a, p0) - p0, min(b, p0 + p.n) - p0), max(a, p0) - a)
                         for k, (a, b) in enumerate(bounds) if a < p0 + p.n and p0 < b]
+    synapse_entries, first = {}, 0
+    for proj in network.projections:
+        where = net.sorted_of[first:first + len(proj)]
+        synapse_entries[proj] = (entry_core[where], entry_index[where])
+        first += len(proj)
     return CompiledNetwork(network=network, image=ChipImage(chip, cores, routes),
                            placement=placement, input_map=input_map, usage=tuple(usage),
-                           full_at=tuple(full_at))
+                           full_at=tuple(full_at), synapse_entries=synapse_entries)

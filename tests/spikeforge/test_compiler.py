@@ -717,3 +717,28 @@ def test_plastic_projections_reach_the_core_image():
                           for p in (True, False)}
     assert weights_by_plastic == {True: {2}, False: {5}}
     assert image.plastic.sum() == 12
+
+
+def test_every_synapse_is_found_in_the_image():
+    # Two projections into two populations over several cores: each synapse's entry holds
+    # its weight, its delay and its target.
+    rng = np.random.default_rng(4)
+    inp = InputPopulation(6, name="in")
+    a, b = Population(20, LIFProfile(), name="a"), Population(12, LIFProfile(), name="b")
+    net = Network()
+    p1 = Projection.sparse_random(inp, a, 0.5, rng.integers(-9, 10, (6, 20)), 2, seed=1)
+    p2 = Projection.sparse_random(a, b, 0.3, rng.integers(-9, 10, (20, 12)),
+                                  rng.integers(1, 4, (20, 12)), seed=2)
+    net.add(inp, a, b, p1, p2)
+    core = CoreParams(n_neurons=16, n_axons=32, n_synapses=64, max_delay=4)
+    cn = compile_network(net, ChipParams(2, 2, core))
+    for proj in (p1, p2):
+        cores, entries = cn.synapse_entries[proj]
+        assert len(set(zip(cores.tolist(), entries.tolist()))) == len(proj)
+        for k, (c, e) in enumerate(zip(cores, entries)):
+            syn = cn.image.cores[c].synapses
+            assert syn.weight[e] == proj.weight[k] and syn.delay[e] == proj.delay[k]
+            block = next(bl for bl in cn.placement[proj.post] if bl.core == c)
+            assert syn.target[e] - block.offset + block.neurons.start == proj.post_index[k]
+    state = simulate_chip(cn.image, [[]]).state
+    assert all(np.array_equal(w, p.weight) for p, w in cn.weights(state).items())
