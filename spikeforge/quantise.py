@@ -130,8 +130,9 @@ class Quantised:
         self.populations, self.inputs, self.bias = populations, inputs, bias
         self.scale, self.lag, self.report = scale, lag, report
 
-    def spikes_per_step(self, inputs):
-        """The host's per-step input ids, as :meth:`CompiledNetwork.encode_inputs` takes them.
+    def input_counts(self, inputs):
+        """Spike counts ``[T, n]`` for each of the network's inputs, the always-on bias included,
+        as :func:`spikeforge.simulate.run` takes them.
 
         ``inputs`` is ``[T, *shape]`` (or a dict by Input node) of spike counts:
         whole numbers of 0 or more, since the chip takes spikes, not currents.
@@ -159,30 +160,26 @@ class Quantised:
                 raise ValueError(f"inputs[{name!r}] must hold spike counts (whole numbers of 0 "
                                  f"or more) for the chip; step {where[0]}, neuron {where[1]} "
                                  f"holds {flat[tuple(where)].item()!r}")
-            counts = counts.astype(np.int64)
-            out[self.inputs[name]] = [np.repeat(np.arange(size), row) for row in counts]
+            out[self.inputs[name]] = counts.astype(np.int64)
             steps.add(len(arr))
         if len(steps) > 1:
             raise ValueError(f"every input must have the same number of steps, not "
                              f"{sorted(steps)}")
         if self.bias is not None:
-            out[self.bias] = [np.zeros(1, dtype=np.int64)] * steps.pop()
+            out[self.bias] = np.ones((steps.pop(), 1), dtype=np.int64)
         return out
 
     def chip(self, core=None):
-        """The smallest square-ish mesh of ``core`` s (default: 256-neuron cores with this
-        quantisation's widths) that the network compiles onto."""
-        from golden_model.chip import ChipParams
+        """The smallest chip of ``core`` s (default: this quantisation's widths) that holds
+        the network; see :func:`spikeforge.simulate.fit_chip`."""
         from golden_model.params import CoreParams
-        from .compiler import compile_network
+        from .simulate import fit_chip
         if core is None:
             delays = [int(p.delay.max()) for p in self.network.projections if len(p)]
             core = CoreParams(n_neurons=256, n_axons=4096, n_synapses=65536,
                               max_delay=max(delays + [1]), state_bits=self.report.state_bits,
                               weight_bits=self.report.weight_bits, n_profiles=16)
-        big = compile_network(self.network, ChipParams(16, 16, core, n_routes=4096))
-        cols = math.ceil(math.sqrt(big.n_cores_used))
-        return ChipParams(math.ceil(big.n_cores_used / cols), cols, core, n_routes=4096)
+        return fit_chip(self.network, core)
 
     def run_golden(self, inputs, chip=None):
         """Run on the golden chip model; returns ``(spikes, v)`` by neuron node, ``[T, n]``.
@@ -190,21 +187,14 @@ class Quantised:
         ``spikes`` are as the chip emits them (see :attr:`lag`); ``v`` is the chip's
         voltage divided by the node's :attr:`scale`, in the float model's units.
         """
-        from golden_model.chip import simulate_chip
-        from .compiler import compile_network
-        per_step = self.spikes_per_step(inputs)
-        steps = len(next(iter(per_step.values())))
-        compiled = compile_network(self.network, chip or self.chip())
-        run = simulate_chip(compiled.image, compiled.encode_inputs(per_step, n_steps=steps))
-        decoded = compiled.decode(run)
-        spikes, v = {}, {}
-        for name, pop in self.populations.items():
-            spikes[name] = decoded[pop].astype(np.int64)
-            trace = np.zeros((steps, pop.n))
-            for b in compiled.placement[pop]:
-                trace[:, b.neurons.start:b.neurons.stop] = \
-                    run.v[:, b.core, b.offset:b.offset + len(b.neurons)]
-            v[name] = trace / self.scale[name]
+        from .simulate import run
+        counts = self.input_counts(inputs)
+        steps = len(next(iter(counts.values())))
+        result = run(self.network, counts, steps, chip=chip or self.chip(),
+                     state=list(self.populations.values()))
+        spikes = {name: result.spikes[pop].astype(np.int64)
+                  for name, pop in self.populations.items()}
+        v = {name: result.v[pop] / self.scale[name] for name, pop in self.populations.items()}
         return spikes, v
 
 

@@ -1,7 +1,7 @@
 """Input sources: spike trains for a network's inputs, as ``[T, n]`` arrays of spike counts.
 
 Every source returns int64 counts per step and input neuron, the form
-:func:`spikeforge.simulate.run` and :meth:`spikeforge.quantise.Quantised.spikes_per_step`
+:func:`spikeforge.simulate.run` and :meth:`spikeforge.quantise.Quantised.input_counts`
 take (a count of 2 is two events in that step).
 
 * :func:`poisson`: independent Poisson processes at a rate in Hz.

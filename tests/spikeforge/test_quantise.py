@@ -173,7 +173,7 @@ def test_chip_inputs_are_spike_counts(small):
     with pytest.raises(ValueError, match=r"^inputs\['input'\] must hold spike counts \(whole "
                                          r"numbers of 0 or more\) for the chip; step 1, neuron 0 "
                                          r"holds 0\.5$"):
-        q.spikes_per_step(np.array([[1.0, 0.0], [0.5, 0.0]]))
+        q.input_counts(np.array([[1.0, 0.0], [0.5, 0.0]]))
     with pytest.raises(ValueError, match=r"^inputs\['input'\] must have shape \[T, 2\], not "
                                          r"\(4, 3\)$"):
-        q.spikes_per_step(np.zeros((4, 3)))
+        q.input_counts(np.zeros((4, 3)))
