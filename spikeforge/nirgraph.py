@@ -233,9 +233,9 @@ def _check_values(name, node):
     if kind in ("LIF", "CubaLIF", "IF"):
         vth, vr = _array(node, "v_threshold"), _array(node, "v_reset")
         if vth.shape == vr.shape:
-            bad = np.flatnonzero(vr >= vth)
+            bad = np.flatnonzero(vr > vth)
             if len(bad):
-                raise NIRImportError(f"{_describe(name, node)}: v_reset must be below "
+                raise NIRImportError(f"{_describe(name, node)}: v_reset must not be above "
                                      f"v_threshold, or the neuron fires for ever; index "
                                      f"{bad[0]} has v_reset {vr.flat[bad[0]]:g} and v_threshold "
                                      f"{vth.flat[bad[0]]:g}")

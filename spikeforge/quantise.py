@@ -201,9 +201,10 @@ class Quantised:
 # ---- folding the affine nodes -----------------------------------------------------------------
 
 def _sources(graph, target, delays):
-    """``{source: (delay_steps, recurrent)}`` of every neuron or Input node feeding ``target``
-    through affine nodes and Delays (``delays``: each Delay node's steps), and the nodes between."""
-    found, between = {}, set()
+    """``{(source, delay_steps): recurrent}`` for every neuron or Input node feeding ``target``
+    through affine nodes and Delays (``delays``: each Delay node's steps), one entry per
+    distinct delay along its paths."""
+    found = {}
 
     def walk(name, delay, recurrent, seen):
         for src, rec in graph.predecessors(name):
@@ -212,73 +213,94 @@ def _sources(graph, target, delays):
                 raise NIRImportError(f"{graph.source}: the nodes {' → '.join(sorted(seen))} form "
                                      f"a loop with no neuron in it, which has no chip mapping")
             if kind in _POPULATION_NODES or kind == "Input":
-                key = src
-                previous = found.get(key)
-                if previous is not None and previous[0] != delay:
-                    raise NIRImportError(f"{graph.source}: {src!r} reaches {target!r} along "
-                                         f"paths with different delays, which has no chip "
-                                         f"mapping yet")
-                found[key] = (delay, recurrent or rec)
+                found[(src, delay)] = found.get((src, delay), False) or recurrent or rec
             elif kind == "Delay":
                 d = delays[src]
                 if len(set(d.tolist())) > 1:
                     raise NIRImportError(f"{graph.source}: node {src!r} (Delay) delays its "
                                          f"elements differently, which has no chip mapping yet")
-                between.add(src)
                 walk(src, delay + int(d.flat[0]), recurrent or rec, seen | {src})
             elif kind in STATELESS_NODES:
-                between.add(src)
                 walk(src, delay, recurrent or rec, seen | {src})
             else:   # pragma: no cover - every node kind is one of the above
                 raise AssertionError(kind)
 
     walk(target, 0, False, frozenset())
-    return found, between
+    return found
 
 
-def _evaluate(graph, target, between, values):
-    """The summed input of ``target`` when the sources hold ``values`` (batches ``[B, n]``)."""
+def _add(a, b):
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out[k] + v if k in out else v
+    return out
+
+
+def _linear_input(graph, target, values, delays):
+    """The linear part of ``target``'s summed input, by delay: ``{delay: [B, n]}`` when the
+    sources hold ``values`` (``{source: [B, n]}``, sources absent from it hold zero)."""
     memo = {}
 
     def out(name):
-        if name in values:
-            return values[name]
         if name not in memo:
             memo[name] = _node(name)
         return memo[name]
 
-    def _node(name):
-        x = None
+    def summed(name):
+        x = {}
         for src, _ in graph.predecessors(name):
-            part = out(src)
-            x = part if x is None else x + part
-        if graph.type_of(name) == "Delay":
-            return x
-        return apply_stateless(graph, name, x)
+            x = _add(x, out(src))
+        return x
 
-    x = None
-    for src, _ in graph.predecessors(target):
-        part = out(src)
-        x = part if x is None else x + part
-    return x
+    def _node(name):
+        kind = graph.type_of(name)
+        if kind in _POPULATION_NODES or kind == "Input":
+            return {0: values[name]} if name in values else {}
+        x = summed(name)
+        if kind == "Delay":
+            return {d + int(delays[name].flat[0]): v for d, v in x.items()}
+        zero = apply_stateless(graph, name, np.zeros((1, graph.size(_first(graph, name)))))
+        return {d: apply_stateless(graph, name, v) - zero for d, v in x.items()}
+
+    return summed(target)
 
 
-def _fold(graph, target, sources, between):
-    """``(matrices {source: [n_src, n_target]}, constant [n_target])``: target input = Σ z M + c."""
+def _first(graph, name):
+    return graph.predecessors(name)[0][0]
+
+
+def _constant(graph, target):
+    """The constant part of ``target``'s summed input (Affine and convolution biases)."""
+    memo = {}
+
+    def out(name):
+        if name not in memo:
+            kind = graph.type_of(name)
+            if kind in _POPULATION_NODES or kind == "Input":
+                memo[name] = np.zeros((1, graph.size(name)))
+            else:
+                x = sum(out(src) for src, _ in graph.predecessors(name))
+                memo[name] = x if kind == "Delay" else apply_stateless(graph, name, x)
+        return memo[name]
+
+    return sum(out(src) for src, _ in graph.predecessors(target))[0]
+
+
+def _fold(graph, target, sources, delays):
+    """``(matrices {(source, delay): [n_src, n_target]}, constant [n_target])``: the target's
+    input is the sum of each source's spikes (``delay`` steps late) times its matrix, plus
+    the constant."""
     n_target = int(np.prod(graph.in_shape[target]))
-    zero = {s: np.zeros((1, graph.size(s))) for s in sources}
-    constant = _evaluate(graph, target, between, zero)[0]
-    matrices = {}
-    for s in sources:
-        n = graph.size(s)
-        m = np.empty((n, n_target))
+    matrices = {key: np.zeros((graph.size(key[0]), n_target)) for key in sources}
+    for src in sorted({s for s, _ in sources}):
+        n = graph.size(src)
         for start in range(0, n, _BATCH):
             rows = np.arange(start, min(n, start + _BATCH))
-            basis = {k: np.zeros((len(rows), graph.size(k))) for k in sources}
-            basis[s][np.arange(len(rows)), rows] = 1.0
-            m[rows] = _evaluate(graph, target, between, basis) - constant
-        matrices[s] = m
-    return matrices, constant
+            basis = np.zeros((len(rows), n))
+            basis[np.arange(len(rows)), rows] = 1.0
+            for d, block in _linear_input(graph, target, {src: basis}, delays).items():
+                matrices[(src, d)][rows] = block
+    return matrices, _constant(graph, target)
 
 
 # ---- neuron parameters ------------------------------------------------------------------------
@@ -288,36 +310,42 @@ def _param(node, field, n):
 
 
 def _dynamics(kind, node, n, dt, method, where):
-    """``(alpha, beta, gain, v_leak, vth or None)`` per neuron, in float."""
-    def decay(tau, field):
+    """``(leak_i, leak_v, gain, v_leak, vth or None)`` per neuron, in float.
+
+    ``leak_i = 1 - alpha`` and ``leak_v = 1 - beta`` are computed directly (``dt / tau``,
+    ``-expm1(-dt / tau)``), so that a very long time constant keeps its tiny leak and the
+    gain built from it.
+    """
+    def leak(tau, field):
         if method is Discretisation.EXACT:
-            return np.exp(-dt / tau)
-        d = 1.0 - dt / tau
-        if (d < 0).any():
-            i = int(np.argmax(d < 0))
+            return -np.expm1(-dt / tau)
+        d = dt / tau
+        if (d > 1).any():
+            i = int(np.argmax(d > 1))
             raise NIRImportError(f"{where}: forward Euler needs dt <= {field}, but {field} is "
                                  f"{tau[i]:g} s at index {i} and dt is {dt:g} s; choose "
                                  f"method 'exact' or a smaller dt")
         return d
     zeros, ones = np.zeros(n), np.ones(n)
     if kind == "Threshold":
-        return zeros, zeros, ones, zeros, _param(node, "threshold", n)
+        return ones, ones, ones, zeros, _param(node, "threshold", n)
     r = _param(node, "r", n)
     vth = _param(node, "v_threshold", n) if kind in ("LIF", "CubaLIF", "IF") else None
     if kind in ("IF", "I"):
-        return zeros, ones, dt * r, zeros, vth
+        return ones, zeros, dt * r, zeros, vth
     v_leak = _param(node, "v_leak", n)
     if kind in ("LIF", "LI"):
-        beta = decay(_param(node, "tau", n), "tau")
-        return zeros, beta, (1 - beta) * r, v_leak, vth
-    alpha = decay(_param(node, "tau_syn", n), "tau_syn")
-    beta = decay(_param(node, "tau_mem", n), "tau_mem")
-    return alpha, beta, (1 - alpha) * (1 - beta) * r * _param(node, "w_in", n), v_leak, vth
+        lv = leak(_param(node, "tau", n), "tau")
+        return ones, lv, lv * r, v_leak, vth
+    li = leak(_param(node, "tau_syn", n), "tau_syn")
+    lv = leak(_param(node, "tau_mem", n), "tau_mem")
+    return li, lv, li * lv * r * _param(node, "w_in", n), v_leak, vth
 
 
-def _decay_code(x):
-    """``1 - d/4096`` nearest ``x`` in [0, 1], as ``(field, offset)`` of a LIFProfile."""
-    d = np.clip(np.rint(4096 * (1 - x)), 0, 4096).astype(np.int64)
+def _decay_code(leak):
+    """``d/4096`` nearest ``leak`` (``1 - decay``) in [0, 1], as ``(field, offset)`` of a
+    LIFProfile."""
+    d = np.clip(np.rint(4096 * leak), 0, 4096).astype(np.int64)
     return np.minimum(d, 4095), d - np.minimum(d, 4095)
 
 
@@ -338,12 +366,16 @@ def _mantissa_exp(value, bits):
     return int(np.clip(round(value / (1 << exp)), signed_min(bits), signed_max(bits))), exp
 
 
-def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24):
+def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24, scale=None):
     """Quantise ``graph`` for a chip of ``weight_bits`` weights and ``state_bits`` state.
 
     ``dt``, ``method`` (``"exact"`` or ``"euler"``) and ``reset`` (``"zero"`` or
     ``"subtract"``) mean what they mean for :class:`~spikeforge.nirsim.FloatNetwork`;
-    there is no default for ``dt`` or ``method``. Returns a :class:`Quantised`.
+    there is no default for ``dt`` or ``method``. ``scale`` fixes the voltage scale
+    (state units per float unit) of every neuron node, or of those a dict names,
+    instead of the automatic choice: ``scale=1`` reads back a graph that
+    :func:`spikeforge.nirexport.to_nir` wrote in the chip's own units. Returns a
+    :class:`Quantised`.
     """
     dt = check_dt(dt)
     method = _enum("method", method, Discretisation)
@@ -353,6 +385,13 @@ def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24):
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
             raise ValueError(f"{name} must be an integer between {lo} and {hi}, not {value!r}")
     g = graph
+    if scale is not None:
+        fixed = scale if isinstance(scale, dict) else {}
+        for name, value in (fixed.items() if fixed else [("scale", scale)]):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not math.isfinite(value) or value <= 0:
+                raise ValueError(f"scale must be a positive number or a dict of them by neuron "
+                                 f"node, not {value!r} for {name!r}")
     delays = {}
     for name in g.nodes:
         if g.type_of(name) == "Delay":
@@ -374,17 +413,17 @@ def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24):
     inputs = {n: net.add(InputPopulation(g.size(n), name=f"input:{n}")) for n in g.inputs}
     wmax = signed_max(weight_bits)
     vmax = signed_max(state_bits)
-    rows, notes, scale, populations = [], [], {}, {}
+    rows, notes, scales, populations = [], [], {}, {}
     folded = {}
     for name in targets:
-        sources, between = _sources(g, name, delays)
-        matrices, constant = _fold(g, name, sources, between)
+        sources = _sources(g, name, delays)
+        matrices, constant = _fold(g, name, sources, delays)
         folded[name] = (sources, matrices, constant)
 
     for name in targets:
         kind, node, n = g.type_of(name), g.nodes[name], g.size(name)
         where = f"node {name!r} ({kind})"
-        alpha, beta, gain, v_leak, vth = _dynamics(kind, node, n, dt, method, where)
+        leak_i, leak_v, gain, v_leak, vth = _dynamics(kind, node, n, dt, method, where)
         sources, matrices, constant = folded[name]
         # The voltage scale. The largest threshold sits HEADROOM_BITS below the top of the
         # state range, unless the most the neurons can integrate (every source spiking every
@@ -393,9 +432,8 @@ def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24):
         reach = (sum(np.abs(m).sum(axis=0) for m in matrices.values()) + np.abs(constant)) \
             * np.abs(gain)
         with np.errstate(divide="ignore", invalid="ignore"):
-            bound = np.where((alpha < 1) & (beta < 1),
-                             reach / (1 - alpha) / (1 - beta)
-                             + np.abs((1 - beta) * v_leak) / (1 - beta), np.inf)
+            bound = np.where((leak_i > 0) & (leak_v > 0),
+                             reach / leak_i / leak_v + np.abs(v_leak), np.inf)
         bound = float(bound.max()) if n else 0.0
         top = float(np.max(np.abs(vth))) if vth is not None else 0.0
         s = ((vmax + 1) >> HEADROOM_BITS) / top if top > 0 else math.inf
@@ -403,11 +441,15 @@ def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24):
             s = min(s, vmax / bound)
         # A power of two, so that values with short binary fractions stay exact.
         s = 2.0 ** math.floor(math.log2(s)) if math.isfinite(s) and s > 0 else 1.0
+        if isinstance(scale, dict):
+            s = float(scale.get(name, s))
+        elif scale is not None:
+            s = float(scale)
         if vth is not None and top * s < 256:
             notes.append(f"{name}: the threshold is only {top * s:.0f} state units, to leave "
                          f"room for a reach of {bound / top:.3g} thresholds; more state_bits "
                          f"would resolve it better")
-        scale[name] = s
+        scales[name] = s
         # Synapses: a weight exponent per neuron (it lives in the neuron's profile), the
         # smallest that fits every weight into that neuron.
         w_hw = {src: s * m * gain[None, :] for src, m in matrices.items()}
@@ -416,7 +458,8 @@ def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24):
         for w in w_hw.values():
             largest = np.maximum(largest, np.abs(w).max(axis=0, initial=0.0))
         with np.errstate(divide="ignore"):
-            wexp = np.where(largest > wmax, np.ceil(np.log2(largest / wmax)), 0)
+            # A weight a rounding error above a power-of-two boundary still fits below it.
+            wexp = np.where(largest > wmax, np.ceil(np.log2(largest / wmax) - 1e-9), 0)
         wexp = np.clip(wexp, 0, state_bits - 1).astype(np.int64)
         step = np.ldexp(1.0, wexp)
         q_all, w_all, s_all = [], [], []
@@ -435,10 +478,10 @@ def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24):
                                    zeroed=np.sum((q_cat == 0) & (w_cat != 0))))
 
         # Profiles, per neuron.
-        du, du_off = _decay_code(alpha)
-        dv, dv_off = _decay_code(beta)
-        rows.append(_error_row(name, "alpha", alpha, 1 - (du + du_off) / 4096))
-        rows.append(_error_row(name, "beta", beta, 1 - (dv + dv_off) / 4096))
+        du, du_off = _decay_code(leak_i)
+        dv, dv_off = _decay_code(leak_v)
+        rows.append(_error_row(name, "alpha", 1 - leak_i, 1 - (du + du_off) / 4096))
+        rows.append(_error_row(name, "beta", 1 - leak_v, 1 - (dv + dv_off) / 4096))
         if vth is not None:
             vth_hw = np.rint(s * vth)
             clipped = np.sum((vth_hw < 0) | (vth_hw > vmax))
@@ -446,11 +489,11 @@ def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24):
             rows.append(_error_row(name, "v_threshold", vth, vth_hw / s, clipped=clipped))
         else:
             vth_hw = np.full(n, vmax, dtype=np.int64)    # a readout never fires
-        bias_f = s * (1 - beta) * v_leak
+        bias_f = s * leak_v * v_leak
         bias = [_mantissa_exp(b, state_bits) for b in bias_f]
         bias_q = np.array([m * (1 << e) for m, e in bias], dtype=np.float64)
         if np.any(v_leak != 0):
-            rows.append(_error_row(name, "v_leak", (1 - beta) * v_leak, bias_q / s))
+            rows.append(_error_row(name, "v_leak", leak_v * v_leak, bias_q / s))
         if kind in ("LIF", "CubaLIF", "IF"):
             v_reset = _param(node, "v_reset", n)
         else:
@@ -482,8 +525,7 @@ def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24):
     for name in targets:
         sources, w_hw, c_hw, step = folded[name]
         post = populations[name]
-        for src, w in w_hw.items():
-            delay, recurrent = sources[src]
+        for (src, delay), w in w_hw.items():
             pre = inputs[src] if src in inputs else populations[src]
             # A spike routed between cores arrives one step later; delay 1 is the least.
             d = 1 + delay
@@ -514,7 +556,7 @@ def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24):
         notes.append("reset: subtract, v -= v_threshold after a spike (chosen by the user)")
     report = QuantReport(method=method.value, dt=dt, reset=reset.value, weight_bits=weight_bits,
                          state_bits=state_bits, rows=rows, lag=lag, notes=notes)
-    return Quantised(g, net, populations, inputs, bias_input, scale, lag, report)
+    return Quantised(g, net, populations, inputs, bias_input, scales, lag, report)
 
 
 def _recorded(graph):
@@ -535,8 +577,8 @@ def _lags(graph, targets, delays):
     """Steps each population trails the float path: its forward neuron-to-neuron hops."""
     lag = {}
     for name in targets:   # graph order: sources first
-        sources, _ = _sources(graph, name, delays)
-        lag[name] = max([lag[src] + 1 for src, (_, recurrent) in sources.items()
+        sources = _sources(graph, name, delays)
+        lag[name] = max([lag[src] + 1 for (src, _), recurrent in sources.items()
                          if src not in graph.inputs and not recurrent] + [0])
     return lag
 

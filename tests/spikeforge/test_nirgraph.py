@@ -213,9 +213,9 @@ def test_inf_threshold():
 
 
 def test_reset_at_or_above_threshold():
-    _refused(simple(vth=1.0, v_reset=1.0),
-             r"^node 'lif' \(LIF\): v_reset must be below v_threshold, or the neuron fires for "
-             r"ever; index 0 has v_reset 1 and v_threshold 1$")
+    _refused(simple(vth=1.0, v_reset=1.5),
+             r"^node 'lif' \(LIF\): v_reset must not be above v_threshold, or the neuron fires "
+             r"for ever; index 0 has v_reset 1\.5 and v_threshold 1$")
 
 
 def test_negative_delay():
