@@ -68,6 +68,87 @@ def _program(args):
     return 0
 
 
+def _import(args):
+    from .frontend import import_nir
+    q, out = import_nir(args.model, args.dt, method=args.method, reset=args.reset,
+                        weight_bits=args.weight_bits, state_bits=args.state_bits, out=args.out)
+    print(q.report.format())
+    pops = [p for p in q.network.populations if hasattr(p, "profiles")]
+    synapses = sum(len(p) for p in q.network.projections)
+    print(f"wrote {out}: {len(pops)} populations, {sum(p.n for p in pops)} neurons, "
+          f"{synapses} synapses")
+    return 0
+
+
+def _run_inputs(args, network, meta):
+    from .frontend import make_inputs
+    array = None
+    if args.input is not None:
+        import numpy as np
+        array = np.load(args.input, allow_pickle=False)
+    return make_inputs(network, meta, args.steps, rate_hz=args.rate, seed=args.seed,
+                       array=array)
+
+
+def _run(args):
+    import numpy as np
+    from .frontend import load, run_file
+    network, meta = load(args.net)
+    counts, steps = _run_inputs(args, network, meta)
+    result = run_file(network, meta, counts, steps)
+    print(f"{steps} steps on the golden model")
+    for pop, spikes in result.spikes.items():
+        total = int(spikes.sum())
+        print(f"  {network.label(pop):24s} {pop.n:6d} neurons {total:8d} spikes "
+              f"({total / max(1, pop.n * steps):.4f} per neuron and step)")
+    if args.out:
+        np.savez_compressed(args.out, **{(p.name or f"population{i}"): s
+                                         for i, (p, s) in enumerate(result.spikes.items())})
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _verify(args):
+    from .frontend import load, verify
+    network, meta = load(args.net)
+    counts, steps = _run_inputs(args, network, meta)
+    print(f"building the chip in Verilator and running {steps} steps on it and on the golden "
+          f"model...", flush=True)
+    divergence, compiled = verify(network, counts, steps,
+                                  log=lambda line: print(f"  {line}", flush=True))
+    chip = compiled.chip
+    if divergence is None:
+        print(f"RTL and golden model agree: every spike of {steps} steps on "
+              f"{compiled.n_cores_used} of {chip.rows}x{chip.cols} cores")
+        return 0
+    t, pop, n = divergence
+    print(f"RTL and golden model diverge first at step {t}: population {pop} neuron {n}")
+    return 1
+
+
+def _plot(args):
+    from .frontend import load, plot, run_file
+    network, meta = load(args.net)
+    counts, steps = _run_inputs(args, network, meta)
+    result = run_file(network, meta, counts, steps)
+    for path in plot(network, result, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def _add_input_options(parser, steps):
+    parser.add_argument("net", help="a network file (spikeforge import writes one)")
+    parser.add_argument("--steps", type=int, default=steps,
+                        help=f"timesteps of Poisson input (default {steps})")
+    parser.add_argument("--rate", type=float, default=20.0,
+                        help="Poisson rate of every input neuron in Hz, at the network's dt "
+                             "(default 20)")
+    parser.add_argument("--seed", type=int, default=0, help="Poisson seed (default 0)")
+    parser.add_argument("--input", default=None,
+                        help="a .npy file of [T, n] spike counts for the network's one input, "
+                             "instead of Poisson")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="spikeforge",
                                      description="Spiking neural networks as verified hardware.")
@@ -121,6 +202,62 @@ def build_parser():
     program.add_argument("--board", required=True, help="icebreaker, ulx3s-85f or ulx3s-12f")
     program.add_argument("bitstream", help="the .bin (iCE40) or .bit (ECP5) file")
     program.set_defaults(func=_program)
+
+    raw = argparse.RawDescriptionHelpFormatter
+    imp = sub.add_parser(
+        "import", help="quantise a NIR graph into a network file, with a report",
+        formatter_class=raw,
+        epilog="examples:\n"
+               "  spikeforge import model.nir --dt 1e-3 --weight-bits 8\n"
+               "  spikeforge import braille.nir --dt 1e-4 --method euler --reset subtract "
+               "--weight-bits 12 -o braille.npz\n\n"
+               "NIR graphs carry no time step: --dt is required. --method exact integrates "
+               "the ODEs in closed form (decay exp(-dt/tau)); --method euler takes one "
+               "forward-Euler step (decay 1 - dt/tau), which is how snnTorch, Norse and "
+               "the braille networks were trained. NIR graphs do not say which reset they "
+               "were trained with: zero (v = v_reset) is NIR's definition.")
+    imp.add_argument("model", help="the .nir file")
+    imp.add_argument("--dt", type=float, required=True, help="the time step in seconds")
+    imp.add_argument("--method", choices=["exact", "euler"], default="exact",
+                     help="discretisation (default exact)")
+    imp.add_argument("--reset", choices=["zero", "subtract"], default="zero",
+                     help="reset after a spike (default zero)")
+    imp.add_argument("--weight-bits", type=int, default=8, help="2..16 (default 8)")
+    imp.add_argument("--state-bits", type=int, default=24, help="8..24 (default 24)")
+    imp.add_argument("-o", "--out", default=None, help="network file (default MODEL.npz)")
+    imp.set_defaults(func=_import)
+
+    run = sub.add_parser(
+        "run", help="run a network file on the golden model", formatter_class=raw,
+        epilog="examples:\n"
+               "  spikeforge run model.npz\n"
+               "  spikeforge run model.npz --steps 500 --rate 50 -o spikes.npz\n"
+               "  spikeforge run model.npz --input counts.npy")
+    _add_input_options(run, 100)
+    run.add_argument("-o", "--out", default=None, help="write every population's spikes (.npz)")
+    run.set_defaults(func=_run)
+
+    ver = sub.add_parser(
+        "verify", help="run a network file on the RTL and the golden model, and compare",
+        formatter_class=raw,
+        epilog="examples:\n"
+               "  spikeforge verify model.npz\n"
+               "  spikeforge verify model.npz --steps 20 --rate 100\n\n"
+               "Builds the chip's Verilog in Verilator (about a minute), records every "
+               "population, and prints the first step and neuron where the RTL's spikes "
+               "differ from the golden model's. Exits 1 if they differ.")
+    _add_input_options(ver, 30)
+    ver.set_defaults(func=_verify)
+
+    plt = sub.add_parser(
+        "plot", help="write raster, voltage-trace and weight-histogram PNGs",
+        formatter_class=raw,
+        epilog="examples:\n"
+               "  spikeforge plot model.npz\n"
+               "  spikeforge plot model.npz --steps 300 --out plots/")
+    _add_input_options(plt, 100)
+    plt.add_argument("--out", default="spikeforge-plots", help="folder for the PNGs")
+    plt.set_defaults(func=_plot)
     return parser
 
 
@@ -128,7 +265,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, FileNotFoundError) as e:
+        # User errors are sentences; a traceback would only hide them.
         print(f"spikeforge {args.command}: error: {e}", file=sys.stderr)
         return 2
 

@@ -433,7 +433,10 @@ def from_nir(graph, source="graph"):
             raise NIRImportError(f"{source}: the edge {src!r} → {dst!r} comes out of an Output "
                                  f"node")
     for name, node in nodes.items():
-        _check_values(name, node)
+        try:
+            _check_values(name, node)
+        except NIRImportError as exc:
+            raise NIRImportError(f"{source}: {exc}") from None
 
     order, recurrent = _order(nodes, edges, inputs)
     in_shape, out_shape = {}, {}

@@ -185,7 +185,7 @@ def test_shapes_that_do_not_fit_along_an_edge():
 def test_negative_tau():
     g = simple()
     g.nodes["lif"].tau[1] = -0.01
-    _refused(g, r"^node 'lif' \(LIF\): tau must be a positive time in seconds, not -0\.01 "
+    _refused(g, r"^graph: node 'lif' \(LIF\): tau must be a positive time in seconds, not -0\.01 "
                 r"\(index 1\)$")
 
 
@@ -194,27 +194,27 @@ def test_zero_tau_mem():
     g.nodes["lif"] = nir.CubaLIF(tau_syn=np.full(3, 1e-3), tau_mem=np.array([1e-3, 0, 1e-3]),
                                  r=np.ones(3), v_leak=np.zeros(3), v_threshold=np.ones(3),
                                  v_reset=np.zeros(3))
-    _refused(g, r"^node 'lif' \(CubaLIF\): tau_mem must be a positive time in seconds, not 0 "
+    _refused(g, r"^graph: node 'lif' \(CubaLIF\): tau_mem must be a positive time in seconds, not 0 "
                 r"\(index 1\)$")
 
 
 def test_nan_weight():
     g = simple()
     g.nodes["fc"].weight[2, 1] = np.nan
-    _refused(g, r"^node 'fc' \(Linear\): weight must be finite, but holds nan at index \(2, 1\) "
+    _refused(g, r"^graph: node 'fc' \(Linear\): weight must be finite, but holds nan at index \(2, 1\) "
                 r"\(1 such value\)$")
 
 
 def test_inf_threshold():
     g = simple()
     g.nodes["lif"].v_threshold[:] = np.inf
-    _refused(g, r"^node 'lif' \(LIF\): v_threshold must be finite, but holds inf at index "
+    _refused(g, r"^graph: node 'lif' \(LIF\): v_threshold must be finite, but holds inf at index "
                 r"\(0,\) \(3 such values\)$")
 
 
 def test_reset_at_or_above_threshold():
     _refused(simple(vth=1.0, v_reset=1.5),
-             r"^node 'lif' \(LIF\): v_reset must not be above v_threshold, or the neuron fires "
+             r"^graph: node 'lif' \(LIF\): v_reset must not be above v_threshold, or the neuron fires "
              r"for ever; index 0 has v_reset 1\.5 and v_threshold 1$")
 
 
@@ -222,7 +222,7 @@ def test_negative_delay():
     g = simple()
     g.nodes["delay"] = nir.Delay(delay=np.array([1e-3, -1e-3, 0.0]))
     g.edges = [("input", "fc"), ("fc", "delay"), ("delay", "lif"), ("lif", "output")]
-    _refused(g, r"^node 'delay' \(Delay\): delay must be 0 or more seconds, not -0\.001 "
+    _refused(g, r"^graph: node 'delay' \(Delay\): delay must be 0 or more seconds, not -0\.001 "
                 r"\(index 1\)$")
 
 
@@ -262,7 +262,7 @@ def test_conv_kernel_larger_than_its_input():
 def test_parameters_of_different_shapes():
     g = simple()
     g.nodes["lif"].r = np.ones(4)
-    _refused(g, r"^node 'lif' \(LIF\): its parameters must all have one shape, not tau \(3,\), "
+    _refused(g, r"^graph: node 'lif' \(LIF\): its parameters must all have one shape, not tau \(3,\), "
                 r"r \(4,\), v_leak \(3,\), v_threshold \(3,\), v_reset \(3,\)$")
 
 
