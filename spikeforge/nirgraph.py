@@ -242,7 +242,8 @@ def _check_values(name, node):
     fields = _NEURON_FIELDS.get(kind)
     if fields:
         shapes = {f: _array(node, f).shape for f in fields}
-        if len(set(shapes.values())) > 1:
+        # One value stands for every neuron (snnTorch writes a shared beta so).
+        if len({shape for shape in shapes.values() if math.prod(shape) != 1}) > 1:
             listed = ", ".join(f"{f} {s}" for f, s in shapes.items())
             raise NIRImportError(f"{_describe(name, node)}: its parameters must all have one "
                                  f"shape, not {listed}")
@@ -321,7 +322,12 @@ def _shapes(name, node, in_shape):
     """``(in_shape, out_shape)`` of ``node``; ``in_shape`` is what its edges bring (or None)."""
     kind = type(node).__name__
     if kind in _NEURON_FIELDS:
-        shape = _array(node, _NEURON_FIELDS[kind][0]).shape
+        shapes = [_array(node, f).shape for f in _NEURON_FIELDS[kind]]
+        full = [shape for shape in shapes if math.prod(shape) != 1]
+        if full:
+            return full[0], full[0]
+        # Every parameter is one shared value: the node is as large as what it receives.
+        shape = in_shape if in_shape is not None else shapes[0]
         return shape, shape
     if kind in ("Affine", "Linear"):
         w = np.asarray(node.weight)

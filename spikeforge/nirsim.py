@@ -121,11 +121,11 @@ def _first_crossing(f, lo, hi):
 class _Neurons:
     """State and step of one neuron node, flattened to ``n`` neurons."""
 
-    def __init__(self, kind, node, dt, method, reset):
+    def __init__(self, kind, node, n, dt, method, reset):
         self.kind, self.dt, self.method, self.reset = kind, dt, method, reset
-        arr = lambda f: np.asarray(getattr(node, f), dtype=np.float64).ravel()
+        arr = lambda f: np.broadcast_to(
+            np.asarray(getattr(node, f), dtype=np.float64).ravel(), (n,)).copy()
         self.r = arr("r")
-        n = self.r.size
         self.tau = arr("tau") if kind in ("LIF", "LI") else None
         self.tau_syn = arr("tau_syn") if kind in ("CubaLIF", "CubaLI") else None
         self.tau_mem = arr("tau_mem") if kind in ("CubaLIF", "CubaLI") else None
@@ -325,13 +325,14 @@ class FloatNetwork:
         self._delays = {}
         for name, node in graph.nodes.items():
             if type(node).__name__ == "Delay":
-                self._delays[name] = delay_steps(node.delay, self.dt, f"node {name!r} (Delay)")
+                steps = delay_steps(node.delay, self.dt, f"node {name!r} (Delay)").ravel()
+                self._delays[name] = np.broadcast_to(steps, (graph.size(name),)).copy()
         self.reset()
 
     def reset(self):
         """Back to rest: every state zero, every delay line empty."""
         g = self.graph
-        self._neurons = {n: _Neurons(g.type_of(n), g.nodes[n], self.dt, self.method,
+        self._neurons = {n: _Neurons(g.type_of(n), g.nodes[n], g.size(n), self.dt, self.method,
                                      self.reset_rule)
                          for n in g.order if hasattr(g.nodes[n], "r")}
         self._values = {n: np.zeros(g.size(n)) for n in g.order}
