@@ -227,37 +227,28 @@ def build_parser():
     imp.add_argument("-o", "--out", default=None, help="network file (default MODEL.npz)")
     imp.set_defaults(func=_import)
 
-    run = sub.add_parser(
-        "run", help="run a network file on the golden model", formatter_class=raw,
-        epilog="examples:\n"
-               "  spikeforge run model.npz\n"
-               "  spikeforge run model.npz --steps 500 --rate 50 -o spikes.npz\n"
-               "  spikeforge run model.npz --input counts.npy")
-    _add_input_options(run, 100)
+    def file_command(name, help, examples, steps, note=""):
+        cmd = sub.add_parser(name, help=help, formatter_class=raw,
+                             epilog="examples:\n" + "".join(f"  spikeforge {name} {e}\n"
+                                                            for e in examples) + note)
+        _add_input_options(cmd, steps)
+        return cmd
+
+    run = file_command("run", "run a network file on the golden model",
+                       ["model.npz", "model.npz --steps 500 --rate 50 -o spikes.npz",
+                        "model.npz --input counts.npy"], 100)
     run.add_argument("-o", "--out", default=None, help="write every population's spikes (.npz)")
     run.set_defaults(func=_run)
-
-    ver = sub.add_parser(
-        "verify", help="run a network file on the RTL and the golden model, and compare",
-        formatter_class=raw,
-        epilog="examples:\n"
-               "  spikeforge verify model.npz\n"
-               "  spikeforge verify model.npz --steps 20 --rate 100\n\n"
-               "Builds the chip's Verilog in Verilator (about a minute), records every "
-               "population, and prints the first step and neuron where the RTL's spikes "
-               "differ from the golden model's. Exits 1 if they differ.")
-    _add_input_options(ver, 30)
-    ver.set_defaults(func=_verify)
-
-    plt = sub.add_parser(
-        "plot", help="write raster, voltage-trace and weight-histogram PNGs",
-        formatter_class=raw,
-        epilog="examples:\n"
-               "  spikeforge plot model.npz\n"
-               "  spikeforge plot model.npz --steps 300 --out plots/")
-    _add_input_options(plt, 100)
-    plt.add_argument("--out", default="spikeforge-plots", help="folder for the PNGs")
-    plt.set_defaults(func=_plot)
+    file_command("verify", "run a network file on the RTL and the golden model, and compare",
+                 ["model.npz", "model.npz --steps 20 --rate 100"], 30,
+                 "\nBuilds the chip's Verilog in Verilator (about a minute), records every "
+                 "population, and prints the first step and neuron where the RTL's spikes "
+                 "differ from the golden model's. Exits 1 if they differ.").set_defaults(
+                     func=_verify)
+    plot = file_command("plot", "write raster, voltage-trace and weight-histogram PNGs",
+                        ["model.npz", "model.npz --steps 300 --out plots/"], 100)
+    plot.add_argument("--out", default="spikeforge-plots", help="folder for the PNGs")
+    plot.set_defaults(func=_plot)
     return parser
 
 

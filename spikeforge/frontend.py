@@ -172,35 +172,37 @@ def plot(network, result, out_dir, *, traces=4):
     pops = [p for p in network.populations if isinstance(p, Population)]
     paths = []
 
-    fig, axes = plt.subplots(len(pops), 1, figsize=(9, 1.2 + 1.6 * len(pops)), sharex=True,
-                             squeeze=False)
-    for ax, pop in zip(axes[:, 0], pops):
+    def per_population(title, name, draw):
+        fig, axes = plt.subplots(len(pops), 1, figsize=(9, 1.2 + 1.6 * len(pops)),
+                                 sharex=True, squeeze=False)
+        for ax, pop in zip(axes[:, 0], pops):
+            draw(ax, pop)
+            ax.set_ylabel(network.label(pop).strip("'"))
+        axes[-1, 0].set_xlabel("step")
+        fig.suptitle(title)
+        save(fig, name)
+        return axes
+
+    def save(fig, name):
+        fig.tight_layout()
+        paths.append(out_dir / name)
+        fig.savefig(paths[-1], dpi=110)
+        plt.close(fig)
+
+    def raster(ax, pop):
         t, n = np.nonzero(result.spikes[pop])
         ax.scatter(t, n, s=2, marker="|", color="k")
-        ax.set_ylabel(network.label(pop).strip("'"))
         ax.set_ylim(-0.5, pop.n - 0.5)
-    axes[-1, 0].set_xlabel("step")
-    fig.suptitle("spikes")
-    fig.tight_layout()
-    paths.append(out_dir / "raster.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
 
-    fig, axes = plt.subplots(len(pops), 1, figsize=(9, 1.2 + 1.6 * len(pops)), sharex=True,
-                             squeeze=False)
-    for ax, pop in zip(axes[:, 0], pops):
+    def voltage(ax, pop):
         v = result.v.get(pop)
-        if v is not None:
-            for k in range(min(traces, pop.n)):
-                ax.plot(v[:, k], lw=0.8, label=f"neuron {k}")
-        ax.set_ylabel(network.label(pop).strip("'"))
-    axes[0, 0].legend(loc="upper right", fontsize=7)
-    axes[-1, 0].set_xlabel("step")
-    fig.suptitle("membrane voltage (state units)")
-    fig.tight_layout()
-    paths.append(out_dir / "voltage.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+        for k in range(min(traces, pop.n) if v is not None else 0):
+            ax.plot(v[:, k], lw=0.8, label=f"neuron {k}")
+        if v is not None and pop is pops[0]:
+            ax.legend(loc="upper right", fontsize=7)
+
+    per_population("spikes", "raster.png", raster)
+    per_population("membrane voltage (state units)", "voltage.png", voltage)
 
     fig, ax = plt.subplots(figsize=(7, 4))
     for proj in network.projections:
@@ -212,10 +214,7 @@ def plot(network, result, out_dir, *, traces=4):
     ax.set_ylabel("synapses")
     if network.projections:
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    paths.append(out_dir / "weights.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    save(fig, "weights.png")
     return paths
 
 

@@ -42,7 +42,7 @@ import numpy as np
 from .nirgraph import Graph, conv_geometry, pool_geometry
 
 __all__ = ["Discretisation", "ResetRule", "FloatResult", "FloatNetwork", "MAX_SPIKES_PER_STEP",
-           "STATELESS_NODES", "apply_stateless", "check_dt", "delay_steps"]
+           "STATELESS_NODES", "apply_stateless", "check_dt", "delay_steps", "input_arrays"]
 
 # In ``exact`` mode a crossing time is found by bisection: 64 halvings reach
 # float64's resolution of any step length.
@@ -93,6 +93,36 @@ def delay_steps(delay, dt, where="delay"):
         raise ValueError(f"{where}: {np.ravel(delay)[bad[0]]:g} s is not a whole number of "
                          f"steps of dt = {dt:g} s")
     return whole.astype(np.int64)
+
+
+def input_arrays(graph, inputs):
+    """``({Input node: [T, size] array}, T)`` from ``inputs``: one ``[T, *shape]`` array for
+    a graph with one Input node, else a dict by Input node; shapes and lengths checked."""
+    g = graph
+    if not isinstance(inputs, dict):
+        if len(g.inputs) != 1:
+            raise ValueError(f"inputs must be a dict keyed by Input node "
+                             f"({', '.join(g.inputs)}): the graph has {len(g.inputs)}")
+        inputs = {g.inputs[0]: inputs}
+    unknown = sorted(set(inputs) - set(g.inputs))
+    if unknown:
+        raise ValueError(f"inputs names {unknown[0]!r}, which is not an Input node; the "
+                         f"Input nodes are {', '.join(g.inputs)}")
+    arrays = {}
+    for name in g.inputs:
+        if name not in inputs:
+            raise ValueError(f"inputs has nothing for the Input node {name!r}")
+        arr = np.asarray(inputs[name])
+        size = g.size(name)
+        if arr.ndim < 1 or math.prod(arr.shape[1:]) != size:
+            raise ValueError(f"inputs[{name!r}] must have shape [T, "
+                             f"{', '.join(map(str, g.out_shape[name]))}], not {arr.shape}")
+        arrays[name] = arr.reshape(len(arr), size)
+    lengths = {len(a) for a in arrays.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"every input must have the same number of steps, not "
+                         f"{sorted(lengths)}")
+    return arrays, lengths.pop()
 
 
 class FloatResult:
@@ -340,35 +370,6 @@ class FloatNetwork:
                        for n, d in self._delays.items()}
         self._t = 0
 
-    def _inputs(self, inputs, n_steps):
-        g = self.graph
-        if not isinstance(inputs, dict):
-            if len(g.inputs) != 1:
-                raise ValueError(f"inputs must be a dict keyed by Input node "
-                                 f"({', '.join(g.inputs)}): the graph has {len(g.inputs)}")
-            inputs = {g.inputs[0]: inputs}
-        unknown = sorted(set(inputs) - set(g.inputs))
-        if unknown:
-            raise ValueError(f"inputs names {unknown[0]!r}, which is not an Input node; the "
-                             f"Input nodes are {', '.join(g.inputs)}")
-        arrays = {}
-        for name in g.inputs:
-            if name not in inputs:
-                raise ValueError(f"inputs has nothing for the Input node {name!r}")
-            arr = np.asarray(inputs[name], dtype=np.float64)
-            size = g.size(name)
-            if arr.ndim < 1 or math.prod(arr.shape[1:]) != size:
-                raise ValueError(f"inputs[{name!r}] must have shape [T, "
-                                 f"{', '.join(map(str, g.out_shape[name]))}], not {arr.shape}")
-            if not np.isfinite(arr).all():
-                raise ValueError(f"inputs[{name!r}] must be finite; it holds NaN or inf")
-            arrays[name] = arr.reshape(len(arr), size)
-        lengths = {len(a) for a in arrays.values()}
-        if len(lengths) != 1:
-            raise ValueError(f"every input must have the same number of steps, not "
-                             f"{sorted(lengths)}")
-        return arrays, lengths.pop()
-
     def run(self, inputs, *, record=()):
         """Run the steps in ``inputs`` (``[T, *shape]``, or a dict by Input node).
 
@@ -376,7 +377,10 @@ class FloatNetwork:
         traces are kept. State carries over from the previous call.
         """
         g = self.graph
-        arrays, steps = self._inputs(inputs, None)
+        arrays, steps = input_arrays(self.graph, inputs)
+        for name, arr in arrays.items():
+            if not np.isfinite(arr).all():
+                raise ValueError(f"inputs[{name!r}] must be finite; it holds NaN or inf")
         record = tuple(record)
         for name in record:
             if name not in self._neurons:

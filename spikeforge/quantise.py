@@ -51,7 +51,7 @@ from golden_model.params import LIFProfile, ResetMode
 from .network import InputPopulation, MAX_DELAY, Network, Population, Projection
 from .nirgraph import NIRImportError
 from .nirsim import (Discretisation, ResetRule, STATELESS_NODES, _enum, apply_stateless,
-                     check_dt, delay_steps)
+                     check_dt, delay_steps, input_arrays)
 
 __all__ = ["Quantised", "QuantReport", "ParameterError", "quantise", "count_agreement",
            "HEADROOM_BITS"]
@@ -137,22 +137,9 @@ class Quantised:
         ``inputs`` is ``[T, *shape]`` (or a dict by Input node) of spike counts:
         whole numbers of 0 or more, since the chip takes spikes, not currents.
         """
-        g = self.graph
-        if not isinstance(inputs, dict):
-            if len(g.inputs) != 1:
-                raise ValueError(f"inputs must be a dict keyed by Input node "
-                                 f"({', '.join(g.inputs)}): the graph has {len(g.inputs)}")
-            inputs = {g.inputs[0]: inputs}
-        out, steps = {}, set()
-        for name in g.inputs:
-            if name not in inputs:
-                raise ValueError(f"inputs has nothing for the Input node {name!r}")
-            arr = np.asarray(inputs[name])
-            size = g.size(name)
-            if arr.ndim < 1 or math.prod(arr.shape[1:]) != size:
-                raise ValueError(f"inputs[{name!r}] must have shape [T, "
-                                 f"{', '.join(map(str, g.out_shape[name]))}], not {arr.shape}")
-            flat = arr.reshape(len(arr), size)
+        arrays, steps = input_arrays(self.graph, inputs)
+        out = {}
+        for name, flat in arrays.items():
             counts = np.rint(flat) if flat.dtype.kind == "f" else flat
             bad = (counts != flat) | (counts < 0) if flat.dtype.kind in "fiu" else None
             if bad is None or bad.any():
@@ -161,12 +148,8 @@ class Quantised:
                                  f"or more) for the chip; step {where[0]}, neuron {where[1]} "
                                  f"holds {flat[tuple(where)].item()!r}")
             out[self.inputs[name]] = counts.astype(np.int64)
-            steps.add(len(arr))
-        if len(steps) > 1:
-            raise ValueError(f"every input must have the same number of steps, not "
-                             f"{sorted(steps)}")
         if self.bias is not None:
-            out[self.bias] = np.ones((steps.pop(), 1), dtype=np.int64)
+            out[self.bias] = np.ones((steps, 1), dtype=np.int64)
         return out
 
     def chip(self, core=None):
