@@ -8,8 +8,9 @@ take (a count of 2 is two events in that step).
 * :func:`spike_array`: a list of ``(step, neuron)`` events.
 * :func:`dvs_frames`: an event camera's ``(t, x, y, p)`` stream binned into steps,
   channel-major ``(polarity, y, x)`` like the NIR graphs of DVS networks take it.
-* :func:`read_events`: an event list from ``.npy`` or ``.csv``, as a structured array
-  with fields ``t`` (µs), ``x``, ``y``, ``p``; camera SDKs and ``tonic`` export to both.
+* :func:`read_events`: a recording from an iniVation camera (``.aedat4``, through the
+  ``aedat`` decoder) or an event list (``.npy``, ``.csv``), as a structured array with
+  fields ``t`` (µs), ``x``, ``y``, ``p``.
 
 Nothing is dropped in silence: an event outside the sensor, the neurons or the steps is
 an error that says which one.
@@ -132,12 +133,26 @@ def dvs_frames(events, sensor, steps, dt_us, t0=None, downsample=1):
 
 
 def read_events(path):
-    """Read an event list: ``.npy`` (structured, or ``[k, 4]`` t, x, y, p) or ``.csv``
-    (columns t, x, y, p; a header line is skipped). Returns :data:`EVENT_DTYPE` rows."""
+    """Read events: an AEDAT4 recording (``.aedat4``; every event stream in it), ``.npy``
+    (structured, or ``[k, 4]`` t, x, y, p) or ``.csv`` (columns t, x, y, p; a header line
+    is skipped). Returns :data:`EVENT_DTYPE` rows."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
     suffix = path.suffix.lower()
+    if suffix == ".aedat4":
+        import aedat
+        try:
+            parts = [packet["events"] for packet in aedat.Decoder(str(path))
+                     if "events" in packet]
+        except Exception as exc:   # the decoder's own errors name what is damaged
+            raise ValueError(f"{path} is not a readable AEDAT4 recording: {exc}") from None
+        out = np.empty(sum(len(p) for p in parts), dtype=EVENT_DTYPE)
+        if parts:
+            events = np.concatenate(parts)
+            for field, source in (("t", "t"), ("x", "x"), ("y", "y"), ("p", "on")):
+                out[field] = events[source]
+        return out
     if suffix == ".npy":
         try:
             return _as_events(np.load(path, allow_pickle=False))
@@ -158,5 +173,5 @@ def read_events(path):
             return _as_events(table)
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from None
-    raise ValueError(f"{path}: events are read from .npy or .csv files, not "
+    raise ValueError(f"{path}: events are read from .aedat4, .npy or .csv files, not "
                      f"{suffix or 'a file without a suffix'}")

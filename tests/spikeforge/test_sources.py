@@ -2,6 +2,7 @@
 event streams binned by hand, and every out-of-range event refused by name."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -89,9 +90,29 @@ def test_read_events(tmp_path):
                                          r"fields t, x, y, p or an array of shape \[k, 4\], not "
                                          r"shape \(1, 3\)$"):
         read_events(tmp_path / "bad.csv")
-    with pytest.raises(ValueError, match=r"ev\.txt: events are read from \.npy or \.csv files, "
-                                         r"not \.txt$"):
+    with pytest.raises(ValueError, match=r"ev\.txt: events are read from \.aedat4, \.npy or "
+                                         r"\.csv files, not \.txt$"):
         (tmp_path / "ev.txt").write_text("")
         read_events(tmp_path / "ev.txt")
     with pytest.raises(FileNotFoundError, match=r"none\.npy: no such file$"):
         read_events(tmp_path / "none.npy")
+
+
+AEDAT4 = Path(__file__).resolve().parents[1] / "fixtures" / "events" / "random34.aedat4"
+
+
+def test_read_aedat4_recording(tmp_path):
+    # The recording holds these 300 events, written by iniVation's dv-processing writer.
+    rng = np.random.default_rng(11)
+    t = np.sort(rng.integers(0, 50_000, 300)) + 1_000_000
+    x, y, p = rng.integers(0, 34, 300), rng.integers(0, 34, 300), rng.integers(0, 2, 300)
+    ev = read_events(AEDAT4)
+    assert ev.dtype == EVENT_DTYPE
+    assert np.array_equal(ev["t"], t) and np.array_equal(ev["x"], x)
+    assert np.array_equal(ev["y"], y) and np.array_equal(ev["p"], p)
+    frames = dvs_frames(ev, (34, 34), steps=50, dt_us=1000)
+    assert frames.shape == (50, 2 * 34 * 34) and frames.sum() == 300
+    data = AEDAT4.read_bytes()
+    (tmp_path / "cut.aedat4").write_bytes(data[:len(data) // 2])
+    with pytest.raises(ValueError, match=r"cut\.aedat4 is not a readable AEDAT4 recording: "):
+        read_events(tmp_path / "cut.aedat4")
