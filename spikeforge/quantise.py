@@ -405,7 +405,7 @@ def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24, s
 
     for name in targets:
         kind, node, n = g.type_of(name), g.nodes[name], g.size(name)
-        where = f"node {name!r} ({kind})"
+        where = f"{g.source}: node {name!r} ({kind})"
         leak_i, leak_v, gain, v_leak, vth = _dynamics(kind, node, n, dt, method, where)
         sources, matrices, constant = folded[name]
         # The voltage scale. The largest threshold sits HEADROOM_BITS below the top of the

@@ -82,6 +82,25 @@ def test_verify_agrees(braille, capsys):
         capsys.readouterr().out
 
 
+FIXTURE_GRAPHS = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*.nir"))
+
+
+@pytest.mark.parametrize("name", FIXTURE_GRAPHS)
+def test_every_fixture_graph_imports(name, tmp_path, capsys):
+    # Exact integration at the paper's dt takes every graph, Norse's too-small taus included
+    # (under Euler those are refused; see the user-error cases below).
+    out = tmp_path / "net.npz"
+    assert main(["import", str(FIXTURES / name), "--dt", "1e-4", "-o", str(out)]) == 0
+    network, meta = load(out)
+    graph = read_nir(FIXTURES / name)
+    neurons = [n for n in graph.order if graph.type_of(n) in ("LIF", "CubaLIF", "IF", "LI",
+                                                              "CubaLI", "I", "Threshold")]
+    assert sorted(meta["lag"]) == sorted(neurons)
+    assert sum(p.n for p in network.populations if p.name in neurons) == \
+        sum(graph.size(n) for n in neurons)
+    assert capsys.readouterr().out.startswith("quantisation: exact discretisation")
+
+
 def test_first_divergence_by_hand():
     golden = [(0, 0, 0, 3), (1, 0, 0, 2), (1, 1, 0, 5), (3, 0, 0, 1)]
     assert first_divergence(golden, list(reversed(golden))) is None
@@ -102,6 +121,7 @@ def _bad_files(tmp_path):
         f["node"]["nodes"]["lif"].create_dataset("type", data="Izhikevich",
                                                  dtype=h5py.string_dtype())
     nir.write(tmp_path / "neg.nir", read_nir_graph(tau=-1e-3))
+    (tmp_path / "norse.nir").write_bytes((FIXTURES / "norse_2layer.nir").read_bytes())
 
 
 def read_nir_graph(tau=1e-2):
@@ -130,8 +150,11 @@ def read_nir_graph(tau=1e-2):
     (["import", "{d}/good.nir", "--dt", "1e-3", "--weight-bits", "20"],
      "weight_bits must be an integer between 2 and 16, not 20"),
     (["import", "{d}/good.nir", "--dt", "0.02", "--method", "euler"],
-     "node 'lif' (LIF): forward Euler needs dt <= tau, but tau is 0.01 s at index 0 and dt is "
+     "{d}/good.nir: node 'lif' (LIF): forward Euler needs dt <= tau, but tau is 0.01 s at index "
+     "0 and dt is "
      "0.02 s"),
+    (["import", "{d}/norse.nir", "--dt", "1e-4", "--method", "euler"],
+     "{d}/norse.nir: node '1' (LIF): forward Euler needs dt <= tau, but tau is 1e-05 s"),
     (["run", "{d}/none.npz"], "{d}/none.npz: no such file"),
     (["run", "{d}/good.nir"], "{d}/good.nir is not a spikeforge network file"),
     (["plot", "{d}/good.nir"], "{d}/good.nir is not a spikeforge network file"),

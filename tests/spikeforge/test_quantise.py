@@ -137,7 +137,7 @@ def test_weight_bits_range(small, bits):
 
 
 def test_euler_needs_dt_within_tau(small):
-    with pytest.raises(NIRImportError, match=r"^node 'lif1' \(LIF\): forward Euler needs dt <= "
+    with pytest.raises(NIRImportError, match=r"^graph: node 'lif1' \(LIF\): forward Euler needs dt <= "
                                              r"tau, but tau is 0\.002 s at index 0 and dt is "
                                              r"0\.003 s; choose method 'exact' or a smaller dt$"):
         quantise(small, 3e-3, "euler")
