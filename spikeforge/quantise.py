@@ -198,11 +198,8 @@ def _sources(graph, target, delays):
             if kind in _POPULATION_NODES or kind == "Input":
                 found[(src, delay)] = found.get((src, delay), False) or recurrent or rec
             elif kind == "Delay":
-                d = delays[src]
-                if len(set(d.tolist())) > 1:
-                    raise NIRImportError(f"{graph.source}: node {src!r} (Delay) delays its "
-                                         f"elements differently, which has no chip mapping yet")
-                walk(src, delay + int(d.flat[0]), recurrent or rec, seen | {src})
+                for d in np.unique(delays[src]):
+                    walk(src, delay + int(d), recurrent or rec, seen | {src})
             elif kind in STATELESS_NODES:
                 walk(src, delay, recurrent or rec, seen | {src})
             else:   # pragma: no cover - every node kind is one of the above
@@ -241,7 +238,13 @@ def _linear_input(graph, target, values, delays):
             return {0: values[name]} if name in values else {}
         x = summed(name)
         if kind == "Delay":
-            return {d + int(delays[name].flat[0]): v for d, v in x.items()}
+            # Each element goes its own delay: split the values by it.
+            steps = np.broadcast_to(delays[name].ravel(), (graph.size(name),))
+            out = {}
+            for k in np.unique(steps):
+                mask = steps == k
+                out = _add(out, {d + int(k): v * mask for d, v in x.items()})
+            return out
         zero = apply_stateless(graph, name, np.zeros((1, graph.size(_first(graph, name)))))
         return {d: apply_stateless(graph, name, v) - zero for d, v in x.items()}
 

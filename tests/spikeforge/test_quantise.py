@@ -177,3 +177,31 @@ def test_chip_inputs_are_spike_counts(small):
     with pytest.raises(ValueError, match=r"^inputs\['input'\] must have shape \[T, 2\], not "
                                          r"\(4, 3\)$"):
         q.input_counts(np.zeros((4, 3)))
+
+
+def test_stateless_nodes_and_delays_fold_onto_the_chip():
+    # Conv1d, Flatten and a Delay that holds half the elements two steps longer, into a LIF;
+    # then Scale into a Threshold. Values are binary fractions, so the chip is step-exact
+    # against the float path (the second neuron node one step late).
+    rng = np.random.default_rng(8)
+    w = rng.integers(-8, 9, (2, 1, 3)) / 8
+    nodes = {"input": nir.Input(input_type=np.array([1, 8])),
+             "conv": nir.Conv1d(input_shape=8, weight=w, stride=1, padding=1, dilation=1,
+                                groups=1, bias=np.zeros(2)),
+             "flat": nir.Flatten(input_type={"input": np.array([2, 8])}, start_dim=0, end_dim=-1),
+             "delay": nir.Delay(delay=np.repeat([0.0, 2e-3], 8)),
+             "lif": _lif(16, 2e-3, r=2.0),
+             "scale": nir.Scale(scale=np.full(16, 0.75)),
+             "thr": nir.Threshold(threshold=np.full(16, 0.5)),
+             "output": nir.Output(output_type=np.array([16]))}
+    g = _graph(nodes, [("input", "conv"), ("conv", "flat"), ("flat", "delay"),
+                       ("delay", "lif"), ("lif", "scale"), ("scale", "thr"), ("thr", "output")])
+    x = (rng.random((80, 1, 8)) < 0.5).astype(float)
+    fl = FloatNetwork(g, 1e-3, "euler").run(x, record=["lif"])
+    q = quantise(g, 1e-3, "euler", weight_bits=8)
+    delays = sorted({int(d) for p in q.network.projections for d in p.delay})
+    assert delays == [1, 3] and q.lag == {"lif": 0, "thr": 1}
+    spikes, v = q.run_golden(x)
+    assert fl.spikes["lif"].sum() > 25 and fl.spikes["thr"].sum() > 10
+    np.testing.assert_array_equal(spikes["lif"], fl.spikes["lif"])
+    np.testing.assert_array_equal(spikes["thr"][1:], fl.spikes["thr"][:-1])
