@@ -214,14 +214,16 @@ def build_parser():
                "NIR graphs carry no time step: --dt is required. --method exact integrates "
                "the ODEs in closed form (decay exp(-dt/tau)); --method euler takes one "
                "forward-Euler step (decay 1 - dt/tau), which is how snnTorch, Norse and "
-               "the braille networks were trained. NIR graphs do not say which reset they "
-               "were trained with: zero (v = v_reset) is NIR's definition.")
+               "the braille networks were trained. Most NIR graphs do not say which reset "
+               "they were trained with: zero (v = v_reset) is NIR's definition, and --reset "
+               "overrides what a graph states.")
     imp.add_argument("model", help="the .nir file")
     imp.add_argument("--dt", type=float, required=True, help="the time step in seconds")
     imp.add_argument("--method", choices=["exact", "euler"], default="exact",
                      help="discretisation (default exact)")
-    imp.add_argument("--reset", choices=["zero", "subtract"], default="zero",
-                     help="reset after a spike (default zero)")
+    imp.add_argument("--reset", choices=["zero", "subtract"], default=None,
+                     help="reset after a spike (default: what the graph's nodes state, else "
+                          "zero)")
     imp.add_argument("--weight-bits", type=int, default=8, help="2..16 (default 8)")
     imp.add_argument("--state-bits", type=int, default=24, help="8..24 (default 24)")
     imp.add_argument("-o", "--out", default=None, help="network file (default MODEL.npz)")

@@ -30,7 +30,7 @@ __all__ = ["import_nir", "make_inputs", "first_divergence", "verify", "plot", "B
 BIAS_INPUT = "always-on bias"
 
 
-def import_nir(path, dt, *, method="exact", reset="zero", weight_bits=8, state_bits=24,
+def import_nir(path, dt, *, method="exact", reset=None, weight_bits=8, state_bits=24,
                out=None):
     """Quantise the NIR file ``path``; write the network file ``out`` (default: beside it,
     ``.npz``). Returns ``(quantised, out_path)``."""

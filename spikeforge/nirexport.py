@@ -7,14 +7,14 @@ population feeds an ``Output`` node. Values are in the chip's own units
 (voltage scale 1), under forward Euler at the ``dt`` given: a profile's decays
 ``du``, ``dv`` become ``tau = dt * 4096 / d``, its threshold, reset and bias
 their integer values, and ``r`` makes the current-to-voltage gain exactly 1.
-So :func:`~spikeforge.quantise.quantise` with ``method="euler"``, the same
-``dt``, ``scale=1`` and the reset rule :func:`to_nir` returns gives back the
-same neurons and the same effective weights (``weight << weight_exp``).
+Each neuron node states its reset in its metadata (``reset_mechanism``: ``zero`` or
+``subtract``), which the importer reads. So :func:`~spikeforge.quantise.quantise` with
+``method="euler"``, the same ``dt`` and ``scale=1`` gives back the same neurons and the
+same effective weights (``weight << weight_exp``).
 
 What NIR cannot say is refused, not approximated: refractory periods, and a
-population that mixes the subtract reset with the others (NIR graphs carry no
-reset rule, so the importer takes one per graph). Rounding and overflow modes
-are not part of NIR; the importer chooses its own.
+population that mixes the subtract reset with the others (a node has one reset
+rule). Rounding and overflow modes are not part of NIR; the importer chooses its own.
 """
 
 import numpy as np
@@ -47,8 +47,7 @@ def _taus(d, dt):
 
 
 def to_nir(network, dt):
-    """``(graph, reset)``: ``network`` as a ``nir.NIRGraph`` at step ``dt`` seconds, and the
-    reset rule (``"zero"`` or ``"subtract"``) to import it back with."""
+    """``network`` as a ``nir.NIRGraph`` at step ``dt`` seconds."""
     import nir
 
     from .nirsim import check_dt
@@ -57,7 +56,6 @@ def to_nir(network, dt):
     network.check()
     dt = check_dt(dt)
     used, names, nodes, edges = set(), {}, {}, []
-    rules = set()
     for group in network.populations:
         name = names[id(group)] = _node_name(network, group, used)
         label = network.label(group)
@@ -75,8 +73,7 @@ def to_nir(network, dt):
         if rule is None:
             raise ValueError(f"population {label} mixes the subtract reset with "
                              f"{', '.join(sorted(m.name.lower() for m in modes - {ResetMode.SUBTRACT}))}; "
-                             f"a NIR graph is imported with one reset rule")
-        rules.add(rule)
+                             f"a NIR node has one reset rule")
         du = np.array([p.du_eff for p in profiles])
         dv = np.array([p.dv_eff for p in profiles])
         tau_syn, tau_mem = _taus(du, dt), _taus(dv, dt)
@@ -92,10 +89,8 @@ def to_nir(network, dt):
             tau_syn=tau_syn, tau_mem=tau_mem,
             # gain = (dt/tau_syn) (dt/tau_mem) r w_in = 1: the chip's u is added to v as it is.
             r=tau_syn * tau_mem / dt ** 2, w_in=np.ones(group.n),
-            v_leak=bias * tau_mem / dt, v_threshold=vth, v_reset=v_reset)
-    if len(rules) > 1:
-        raise ValueError("the network mixes the subtract reset with the others across "
-                         "populations; a NIR graph is imported with one reset rule")
+            v_leak=bias * tau_mem / dt, v_threshold=vth, v_reset=v_reset,
+            metadata={"reset_mechanism": rule})
 
     # One Linear per (pre, post, delay): effective weights, summed where synapses repeat.
     exps = {id(p): np.array([p.profiles[i].weight_exp for i in p.neuron_profile])
@@ -126,8 +121,7 @@ def to_nir(network, dt):
             out = _unique(f"{names[id(group)]}:out", used)
             nodes[out] = nir.Output(output_type=np.array([group.n]))
             edges.append((names[id(group)], out))
-    graph = nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
-    return graph, (rules.pop() if rules else "zero")
+    return nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
 
 
 def _unique(name, used):
@@ -138,8 +132,6 @@ def _unique(name, used):
 
 
 def write_nir(network, path, dt):
-    """Write ``network`` to the NIR file ``path``; returns the reset rule to import it with."""
+    """Write ``network`` to the NIR file ``path``."""
     import nir
-    graph, reset = to_nir(network, dt)
-    nir.write(path, graph)
-    return reset
+    nir.write(path, to_nir(network, dt))

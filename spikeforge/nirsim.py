@@ -27,7 +27,9 @@ has to choose and which this one states:
       ``r = 1 / (1 - beta)``) this is snnTorch's ``mem = beta * mem + input``.
 
 * **Reset** is ``zero`` (``v = v_reset``, NIR's definition) or ``subtract``
-  (``v -= v_threshold``). NIR graphs do not say which; the caller chooses.
+  (``v -= v_threshold``). A node may state its own in its metadata
+  (``reset_mechanism`` or ``reset``, as spikeforge's export writes it); otherwise the
+  caller chooses, and zero is the default (:func:`resolve_resets`).
 
 ``IF`` and ``I`` integrate ``dv/dt = r * input``, so a step adds
 ``dt * r * input``: a graph exported by a framework that takes ``dt`` as 1
@@ -42,7 +44,8 @@ import numpy as np
 from .nirgraph import Graph, conv_geometry, pool_geometry
 
 __all__ = ["Discretisation", "ResetRule", "FloatResult", "FloatNetwork", "MAX_SPIKES_PER_STEP",
-           "STATELESS_NODES", "apply_stateless", "check_dt", "delay_steps", "input_arrays"]
+           "STATELESS_NODES", "apply_stateless", "check_dt", "delay_steps", "input_arrays",
+           "resolve_resets"]
 
 # In ``exact`` mode a crossing time is found by bisection: 64 halvings reach
 # float64's resolution of any step length.
@@ -60,6 +63,51 @@ class Discretisation(enum.Enum):
 class ResetRule(enum.Enum):
     ZERO = "zero"           # v = v_reset, as NIR defines it
     SUBTRACT = "subtract"   # v -= v_threshold
+
+
+_STATED = {"zero": "zero", "to_zero": "zero", "reset_to_zero": "zero", "subtract": "subtract",
+           "subtraction": "subtract", "reset_by_subtraction": "subtract"}
+
+
+def _stated_reset(name, node):
+    meta = getattr(node, "metadata", None) or {}
+    for key in ("reset_mechanism", "reset"):
+        if key in meta:
+            value = meta[key]
+            value = value.decode() if isinstance(value, (bytes, np.bytes_)) else str(value)
+            if value.lower() not in _STATED:
+                raise ValueError(f"node {name!r} states reset {value!r}; spikeforge knows "
+                                 f"zero and subtract")
+            return _STATED[value.lower()]
+    return None
+
+
+def resolve_resets(graph, reset=None):
+    """``({node: ResetRule}, description)`` for the spiking neuron nodes of ``graph``.
+
+    ``reset`` (``"zero"`` or ``"subtract"``) is the caller's choice for every node. With
+    ``None`` each node takes what its metadata states, and zero where it states nothing.
+    ``description`` says which, for reports.
+    """
+    nodes = [n for n in graph.order if graph.type_of(n) in ("LIF", "CubaLIF", "IF")]
+    stated = {n: _stated_reset(n, graph.nodes[n]) for n in nodes}
+    said = {n: r for n, r in stated.items() if r is not None}
+    if reset is not None:
+        rule = _enum("reset", reset, ResetRule)
+        over = sorted(n for n, r in said.items() if r != rule.value)
+        text = f"{rule.value}, chosen by the user"
+        if over:
+            text += f" over what the graph states for {', '.join(over)}"
+        return {n: rule for n in nodes}, text
+    rules = {n: ResetRule(stated[n] or "zero") for n in nodes}
+    if not said:
+        return rules, ("zero, v = v_reset after a spike (NIR's definition; the graph does not "
+                       "say which reset it was trained with)")
+    kinds = {r.value for r in rules.values()}
+    if len(kinds) == 1:
+        return rules, f"{kinds.pop()}, as the graph states"
+    return rules, "per node, as the graph states: " + ", ".join(
+        f"{n} {r.value}" for n, r in rules.items())
 
 
 def _enum(name, value, enum_type):
@@ -342,16 +390,17 @@ class FloatNetwork:
     """``graph`` (a :class:`~spikeforge.nirgraph.Graph`) stepped in float64.
 
     ``dt`` is required (seconds); ``method`` is ``"exact"`` or ``"euler"``
-    and ``reset`` is ``"zero"`` or ``"subtract"`` (see the module's text).
+    and ``reset`` is ``"zero"``, ``"subtract"`` or ``None``, what the graph states
+    (see :func:`resolve_resets`).
     """
 
-    def __init__(self, graph, dt, method, reset="zero"):
+    def __init__(self, graph, dt, method, reset=None):
         if not isinstance(graph, Graph):
             raise TypeError(f"graph must be a spikeforge.nirgraph.Graph, not {type(graph).__name__}")
         self.graph = graph
         self.dt = check_dt(dt)
         self.method = _enum("method", method, Discretisation)
-        self.reset_rule = _enum("reset", reset, ResetRule)
+        self.resets, self.reset_text = resolve_resets(graph, reset)
         self._delays = {}
         for name, node in graph.nodes.items():
             if type(node).__name__ == "Delay":
@@ -363,7 +412,7 @@ class FloatNetwork:
         """Back to rest: every state zero, every delay line empty."""
         g = self.graph
         self._neurons = {n: _Neurons(g.type_of(n), g.nodes[n], g.size(n), self.dt, self.method,
-                                     self.reset_rule)
+                                     self.resets.get(n, ResetRule.ZERO))
                          for n in g.order if hasattr(g.nodes[n], "r")}
         self._values = {n: np.zeros(g.size(n)) for n in g.order}
         self._lines = {n: np.zeros((int(d.max()) + 1 if d.size else 1, d.size))

@@ -51,7 +51,7 @@ from golden_model.params import LIFProfile, ResetMode
 from .network import InputPopulation, MAX_DELAY, Network, Population, Projection
 from .nirgraph import NIRImportError
 from .nirsim import (Discretisation, ResetRule, STATELESS_NODES, _enum, apply_stateless,
-                     check_dt, delay_steps, input_arrays)
+                     check_dt, delay_steps, input_arrays, resolve_resets)
 
 __all__ = ["Quantised", "QuantReport", "ParameterError", "quantise", "count_agreement",
            "HEADROOM_BITS"]
@@ -352,11 +352,12 @@ def _mantissa_exp(value, bits):
     return int(np.clip(round(value / (1 << exp)), signed_min(bits), signed_max(bits))), exp
 
 
-def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24, scale=None):
+def quantise(graph, dt, method, *, reset=None, weight_bits=8, state_bits=24, scale=None):
     """Quantise ``graph`` for a chip of ``weight_bits`` weights and ``state_bits`` state.
 
-    ``dt``, ``method`` (``"exact"`` or ``"euler"``) and ``reset`` (``"zero"`` or
-    ``"subtract"``) mean what they mean for :class:`~spikeforge.nirsim.FloatNetwork`;
+    ``dt``, ``method`` (``"exact"`` or ``"euler"``) and ``reset`` (``"zero"``,
+    ``"subtract"`` or ``None``: what the graph states, else zero) mean what they mean for
+    :class:`~spikeforge.nirsim.FloatNetwork`;
     there is no default for ``dt`` or ``method``. ``scale`` fixes the voltage scale
     (state units per float unit) of every neuron node, or of those a dict names,
     instead of the automatic choice: ``scale=1`` reads back a graph that
@@ -365,7 +366,7 @@ def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24, s
     """
     dt = check_dt(dt)
     method = _enum("method", method, Discretisation)
-    reset = _enum("reset", reset, ResetRule)
+    resets, reset_text = resolve_resets(graph, reset)
     for name, value, lo, hi in (("weight_bits", weight_bits, 2, 16),
                                 ("state_bits", state_bits, 8, 24)):
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
@@ -484,7 +485,7 @@ def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24, s
             v_reset = _param(node, "v_reset", n)
         else:
             v_reset = np.zeros(n)
-        if reset is ResetRule.SUBTRACT:
+        if resets.get(name) is ResetRule.SUBTRACT:
             mode, vr_hw = ResetMode.SUBTRACT, np.zeros(n, dtype=np.int64)
         elif np.all(v_reset == 0):
             mode, vr_hw = ResetMode.ZERO, np.zeros(n, dtype=np.int64)
@@ -535,12 +536,11 @@ def quantise(graph, dt, method, *, reset="zero", weight_bits=8, state_bits=24, s
         if any(g.type_of(n) in ("CubaLIF", "CubaLI") for n in targets):
             notes.append("exact: CubaLIF's current-to-voltage coupling keeps its steady-state "
                          "gain; its transient follows the chip's u-then-v update")
-    if reset is ResetRule.ZERO:
-        notes.append("reset: zero, v = v_reset after a spike (NIR's definition; the graph does "
-                     "not say which reset it was trained with)")
-    else:
-        notes.append("reset: subtract, v -= v_threshold after a spike (chosen by the user)")
-    report = QuantReport(method=method.value, dt=dt, reset=reset.value, weight_bits=weight_bits,
+    notes.append(f"reset: {reset_text}")
+    kinds = {r.value for r in resets.values()}
+    report = QuantReport(method=method.value, dt=dt,
+                         reset=kinds.pop() if len(kinds) == 1 else "per-node" if kinds else "zero",
+                         weight_bits=weight_bits,
                          state_bits=state_bits, rows=rows, lag=lag, notes=notes)
     return Quantised(g, net, populations, inputs, bias_input, scales, lag, report)
 

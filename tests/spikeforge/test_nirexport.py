@@ -28,14 +28,16 @@ def _profile(rng, reset):
                       v_overflow=Overflow.SATURATE)
 
 
-def _random_network(seed, reset):
+def _random_network(seed, resets):
+    """Populations a and b reset as ``resets`` says: "subtract", or "zero" (zero or a value)."""
     rng = np.random.default_rng(seed)
-    modes = [ResetMode.SUBTRACT] if reset == "subtract" else [ResetMode.ZERO, ResetMode.VALUE]
+    modes = {"subtract": [ResetMode.SUBTRACT], "zero": [ResetMode.ZERO, ResetMode.VALUE]}
     net = Network()
     inp = net.add(InputPopulation(5, name="in"))
-    a = net.add(Population(6, [_profile(rng, rng.choice(modes)) for _ in range(6)], name="a",
+    a = net.add(Population(6, [_profile(rng, rng.choice(modes[resets[0]])) for _ in range(6)],
+                           name="a", record=True))
+    b = net.add(Population(4, _profile(rng, rng.choice(modes[resets[1]])), name="b",
                            record=True))
-    b = net.add(Population(4, _profile(rng, rng.choice(modes)), name="b", record=True))
     net.add(Projection.sparse_random(inp, a, 0.6, rng.integers(-127, 128, (5, 6)),
                                      rng.integers(1, 4, (5, 6)), seed=seed),
             Projection.sparse_random(a, b, 0.5, rng.integers(-127, 128, (6, 4)),
@@ -63,14 +65,15 @@ def _effective(network):
     return neurons, {k: v for k, v in weights.items() if v}
 
 
-@pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("reset", ["zero", "subtract"])
-def test_round_trip_is_exact(tmp_path, seed, reset):
-    net, inp = _random_network(seed, reset)
-    rule = write_nir(net, tmp_path / "net.nir", DT)
-    assert rule == reset
-    back = quantise(read_nir(tmp_path / "net.nir"), DT, "euler", reset=rule, weight_bits=8,
-                    scale=1)
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("resets", [("zero", "zero"), ("subtract", "subtract"),
+                                    ("subtract", "zero")])
+def test_round_trip_is_exact(tmp_path, seed, resets):
+    net, inp = _random_network(seed, resets)
+    write_nir(net, tmp_path / "net.nir", DT)
+    # Each node states its reset; the importer takes it from there.
+    back = quantise(read_nir(tmp_path / "net.nir"), DT, "euler", weight_bits=8, scale=1)
+    assert back.report.reset == (resets[0] if resets[0] == resets[1] else "per-node")
     assert _effective(back.network) == _effective(net)
     # The same integers, so the same spikes.
     counts = (np.random.default_rng(seed).random((60, 5)) < 0.4).astype(np.int64)
@@ -87,7 +90,7 @@ def test_unnamed_groups_get_names():
     inp = net.add(InputPopulation(2))
     pop = net.add(Population(2, LIFProfile(), record=True))
     net.add(Projection.one_to_one(inp, pop, 1))
-    graph, _ = to_nir(net, DT)
+    graph = to_nir(net, DT)
     assert sorted(graph.nodes) == ["input0", "input0->population1", "population1",
                                    "population1:out"]
 
@@ -103,14 +106,14 @@ def test_what_nir_cannot_say_is_refused():
     net = Network()
     pop = net.add(Population(2, [LIFProfile(reset=ResetMode.SUBTRACT), LIFProfile()], name="m"))
     with pytest.raises(ValueError, match=r"^population 'm' mixes the subtract reset with zero; "
-                                         r"a NIR graph is imported with one reset rule$"):
+                                         r"a NIR node has one reset rule$"):
         to_nir(net, DT)
     with pytest.raises(ValueError, match=r"^dt must be given in seconds"):
         to_nir(Network(), None)
 
 
 def test_exported_graph_is_valid_nir(tmp_path):
-    net, _ = _random_network(9, "zero")
+    net, _ = _random_network(9, ("zero", "subtract"))
     write_nir(net, tmp_path / "net.nir", DT)
     graph = nir.read(tmp_path / "net.nir")          # NIR's own type check passes
     kinds = sorted({type(n).__name__ for n in graph.nodes.values()})

@@ -350,3 +350,25 @@ def test_bad_inputs(g1):
         net.run({"x": np.zeros((1, 1))})
     with pytest.raises(ValueError, match=r"^record names 'output', which is not a neuron node$"):
         net.run(np.zeros((1, 1)), record=["output"])
+
+
+def test_resets_come_from_the_graph_or_the_caller():
+    from spikeforge.nirsim import resolve_resets
+    a, b = _lif(0.01), _lif(0.01)
+    b.metadata = {"reset_mechanism": b"subtract"}
+    g = _graph({"input": nir.Input(input_type=np.array([1])), "a": a, "b": b,
+                "output": nir.Output(output_type=np.array([1]))},
+               [("input", "a"), ("a", "b"), ("b", "output")])
+    rules, text = resolve_resets(g)
+    assert {n: r.value for n, r in rules.items()} == {"a": "zero", "b": "subtract"}
+    assert text == "per node, as the graph states: a zero, b subtract"
+    rules, text = resolve_resets(g, "zero")
+    assert {r.value for r in rules.values()} == {"zero"}
+    assert text == "zero, chosen by the user over what the graph states for b"
+    plain = _chain(("lif", _lif(0.01)), n_in=1)
+    assert resolve_resets(plain)[1].startswith("zero, v = v_reset after a spike (NIR's "
+                                               "definition; the graph does not say")
+    b.metadata = {"reset": "hold"}
+    with pytest.raises(ValueError, match=r"^node 'b' states reset 'hold'; spikeforge knows zero "
+                                         r"and subtract$"):
+        resolve_resets(g)
