@@ -24,7 +24,8 @@ from .quantise import quantise
 from .simulate import fit_chip, run
 from .sources import poisson
 
-__all__ = ["import_nir", "make_inputs", "first_divergence", "verify", "plot", "BIAS_INPUT"]
+__all__ = ["import_nir", "make_inputs", "first_divergence", "locate", "verify", "plot",
+           "BIAS_INPUT"]
 
 #: The name of the input an imported graph's constant terms arrive through.
 BIAS_INPUT = "always-on bias"
@@ -153,12 +154,17 @@ def verify(network, counts, steps, *, log=None):
     if found is None:
         return None, compiled
     t, (x, y, n) = found
-    core = chip.core_index(x, y)
+    return (t,) + locate(compiled, x, y, n), compiled
+
+
+def locate(compiled, x, y, neuron):
+    """``(population label, index)`` of neuron ``neuron`` of core ``(x, y)``."""
+    core = compiled.chip.core_index(x, y)
     for pop, blocks in compiled.placement.items():
         for b in blocks:
-            if b.core == core and b.offset <= n < b.offset + len(b.neurons):
-                return (t, copy.label(pop), b.neurons.start + n - b.offset), compiled
-    return (t, f"core {x},{y}", n), compiled
+            if b.core == core and b.offset <= neuron < b.offset + len(b.neurons):
+                return compiled.network.label(pop), b.neurons.start + neuron - b.offset
+    return f"core {x},{y}", neuron
 
 
 def plot(network, result, out_dir, *, traces=4):

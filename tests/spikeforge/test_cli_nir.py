@@ -101,6 +101,27 @@ def test_every_fixture_graph_imports(name, tmp_path, capsys):
     assert capsys.readouterr().out.startswith("quantisation: exact discretisation")
 
 
+def test_a_divergence_is_named_by_population_and_neuron():
+    from golden_model import CoreParams, LIFProfile
+    from golden_model.chip import ChipParams
+    from spikeforge.compiler import compile_network
+    from spikeforge.frontend import locate
+    from spikeforge.network import InputPopulation, Network, Population, Projection
+    net = Network()
+    inp = net.add(InputPopulation(2, name="in"))
+    a = net.add(Population(20, LIFProfile(), name="a"))
+    b = net.add(Population(10, LIFProfile(), name="b"))
+    net.add(Projection.dense(inp, a, np.ones((2, 20), dtype=int)),
+            Projection.dense(inp, b, np.ones((2, 10), dtype=int)))
+    compiled = compile_network(net, ChipParams(2, 2, CoreParams(n_neurons=16, n_axons=4,
+                                                                n_synapses=64)))
+    # a fills core 0,0 and 4 neurons of core 1,0; b follows on core 1,0.
+    assert locate(compiled, 0, 0, 5) == ("'a'", 5)
+    assert locate(compiled, 1, 0, 3) == ("'a'", 19)
+    assert locate(compiled, 1, 0, 4) == ("'b'", 0)
+    assert locate(compiled, 1, 1, 0) == ("core 1,1", 0)
+
+
 def test_first_divergence_by_hand():
     golden = [(0, 0, 0, 3), (1, 0, 0, 2), (1, 1, 0, 5), (3, 0, 0, 1)]
     assert first_divergence(golden, list(reversed(golden))) is None
