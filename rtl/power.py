@@ -86,3 +86,78 @@ class PowerController(wiring.Component):
         with m.If(~self.clock_en & (self.gated_cycles != top)):
             m.d.sync += self.gated_cycles.eq(self.gated_cycles + 1)
         return m
+
+
+class GatedCore(wiring.Component):
+    """A :class:`~rtl.lif_core.LIFCore` behind a :class:`~rtl.clock_gate.ClockGate`, run by
+    its own :class:`PowerController`.
+
+    The ports are the core's (``axon_in``, ``tick``, ``spike_out``, ``config``, ``debug``,
+    ``busy``, ``timestep``), so it stands wherever a core does, plus the controller's
+    run-time ``window``, ``low`` and ``mid`` (initialised from ``policy``) and its
+    ``state``, ``gated_cycles`` and ``state_steps``. ``backend`` goes to the gate;
+    ``core_args`` to the core.
+
+    A core sees only the edges its gate lets through, so every handshake across the
+    boundary is qualified by ``clocked``: the outside may only take from, or give to, the
+    core on an edge the core sees too. Nothing is lost or repeated while the clock is off,
+    and an offer wakes the core in the same cycle (``busy`` includes the core's input
+    valids, and config and debug requests wake it as well).
+    """
+
+    def __init__(self, params, *, policy=None, backend="auto", **core_args):
+        from golden_model.power import PowerPolicy
+        from rtl.clock_gate import ClockGate
+        from rtl.lif_core import LIFCore
+        policy = PowerPolicy() if policy is None else policy
+        if not isinstance(policy, PowerPolicy):
+            raise TypeError(f"policy must be a PowerPolicy, not {policy!r}")
+        self.params, self.policy = params, policy
+        self.core = LIFCore(params, **core_args)
+        self.gate = ClockGate(self.core, backend=backend)
+        low, mid = policy.limits(params.n_axons)
+        ports = dict(self.core.signature.members)
+        ports.update(window=In(16, init=policy.window), low=In(COUNTER_BITS, init=low),
+                     mid=In(COUNTER_BITS, init=mid), state=Out(2),
+                     gated_cycles=Out(COUNTER_BITS),
+                     state_steps=Out(data.ArrayLayout(COUNTER_BITS, 3)))
+        super().__init__(ports)
+
+    @property
+    def backend_used(self):
+        return self.gate.backend_used
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.gate = gate = self.gate
+        m.submodules.power = power = PowerController()
+        core = self.core
+        on = gate.clocked
+
+        def into(outer, inner):
+            m.d.comb += [inner.valid.eq(outer.valid), inner.payload.eq(outer.payload),
+                         outer.ready.eq(inner.ready & on)]
+
+        def out_of(inner, outer):
+            m.d.comb += [outer.valid.eq(inner.valid & on), outer.payload.eq(inner.payload),
+                         inner.ready.eq(outer.ready)]
+
+        into(self.axon_in, core.axon_in)
+        m.d.comb += [core.tick.valid.eq(self.tick.valid),
+                     self.tick.ready.eq(core.tick.ready & on)]
+        into(self.config, core.config)
+        into(self.debug.req, core.debug.req)
+        out_of(core.spike_out, self.spike_out)
+        out_of(core.debug.resp, self.debug.resp)
+        wake = core.busy | self.config.valid | self.debug.req.valid
+        m.d.comb += [
+            self.busy.eq(wake), self.timestep.eq(core.timestep),
+            power.event.eq(self.axon_in.valid & self.axon_in.ready),
+            power.tick.eq(self.tick.valid & self.tick.ready),
+            power.busy.eq(wake),
+            power.window.eq(self.window), power.low.eq(self.low), power.mid.eq(self.mid),
+            gate.en.eq(power.clock_en),
+            self.state.eq(power.state), self.gated_cycles.eq(power.gated_cycles),
+            self.state_steps.eq(power.state_steps),
+        ]
+        return m
