@@ -21,6 +21,10 @@ async def run_jobs(dut):
     spec = files.spec
     tb = TB(dut, spec["params"], seed=spec.get("seed", 0),
             event_gap=spec.get("event_gap", 0.0), spike_stall=spec.get("spike_stall", 0.0))
+    power = spec.get("power")
+    if power is not None:           # a GatedCore: its controller's run-time settings
+        for name, value in power.items():
+            getattr(dut, name).value = value
     await tb.start()
     total_mismatches = 0
     for i, job in enumerate(spec["jobs"]):
@@ -40,6 +44,10 @@ async def run_jobs(dut):
                                       learn_every=job.get("learn_every", 0))
             total_mismatches += len(result["mismatches"])
         result["cycles"] = tb.cycle() - cycle0
+        if power is not None:
+            word = int(dut.state_steps.value)
+            result["gated_cycles"] = int(dut.gated_cycles.value)
+            result["state_steps"] = [(word >> (32 * k)) & 0xFFFF_FFFF for k in range(3)]
         result["wall_s"] = time.perf_counter() - wall
         files.job_done(job, result)
         dut._log.info("job %d/%d (%s) done in %.1f s", i + 1, len(spec["jobs"]), job["kind"],

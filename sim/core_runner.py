@@ -36,19 +36,28 @@ def measure_job(image, axons):
 
 
 def run_core_jobs(params, jobs, *, sim=None, seed=0, event_gap=0.0, spike_stall=0.0,
-                  build_root=None, log=None, quiet=False, deep_pipeline=False):
+                  build_root=None, log=None, quiet=False, deep_pipeline=False, gated=None):
     """Simulate ``jobs`` on a ``LIFCore(params, deep_pipeline=...)``; returns
     ``(results, passed)``.
 
+    With ``gated`` (a :class:`~golden_model.power.PowerPolicy`) the design is a
+    :class:`~rtl.power.GatedCore` with the generic clock gate, its controller set to that
+    policy; each result then holds ``gated_cycles`` and ``state_steps``.
     ``log(message)`` hears about slow builds; ``quiet`` sends the simulator's own
     output to ``sim.log`` in the build folder.
     """
     spec = {"params": params, "jobs": jobs, "seed": seed, "event_gap": event_gap,
             "spike_stall": spike_stall}
     build_key = (params, "deep") if deep_pipeline else params
-    return run_jobs(lambda: LIFCore(params, deep_pipeline=deep_pipeline), "lif_core",
-                    "sim.cocotb_lif_core", build_key, spec, sim=sim, build_root=build_root,
-                    log=log, quiet=quiet)
+    make_top = lambda: LIFCore(params, deep_pipeline=deep_pipeline)
+    if gated is not None:
+        from rtl.power import GatedCore
+        low, mid = gated.limits(params.n_axons)
+        spec["power"] = {"window": gated.window, "low": low, "mid": mid}
+        build_key = (build_key, "gated")
+        make_top = lambda: GatedCore(params, backend="generic", deep_pipeline=deep_pipeline)
+    return run_jobs(make_top, "lif_core", "sim.cocotb_lif_core", build_key, spec, sim=sim,
+                    build_root=build_root, log=log, quiet=quiet)
 
 
 def run_jobs(make_top, toplevel, test_module, params, spec, *, sim=None, build_root=None,
