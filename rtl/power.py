@@ -75,7 +75,9 @@ class PowerController(wiring.Component):
         with m.Else():
             m.d.sync += events.eq(counted)
 
-        m.d.sync += phase.eq(~phase)
+        # The throttle's phase only runs while it is used: an idle controller stays still.
+        with m.If(self.state == PowerState.REDUCED):
+            m.d.sync += phase.eq(~phase)
         with m.Switch(self.state):
             with m.Case(PowerState.ACTIVE):
                 m.d.comb += self.clock_en.eq(1)
