@@ -39,19 +39,41 @@ def _walk(fragment, path=()):
 
 
 def instrument(elaboratable, platform=None):
-    """``(fragment, blocks)``: the elaborated design with unique register and clock names."""
+    """``(fragment, blocks)``: the elaborated design with unique register and clock names.
+
+    A block's registers are clocked by the nearest domain of their name: a local domain
+    of the block or of an enclosing one, else the design's global domain of that name.
+    """
     fragment = Fragment.get(elaboratable, platform)
     blocks = Blocks()
-    domains = {}
+    shared = {}
     for path, frag in _walk(fragment):
         for name, domain in frag.domains.items():
-            domains[name] = domain
+            if not domain.local:
+                shared[name] = domain
+    keys = {}
+
+    def key_of(domain, path):
+        if id(domain) not in keys:
+            keys[id(domain)] = ".".join(path + (domain.name,)) if domain.local else domain.name
+            if domain.clk is not None:
+                domain.clk.name = "clock__" + keys[id(domain)].replace(".", "__")
+                blocks.clocks[domain.clk.name] = keys[id(domain)]
+        return keys[id(domain)]
+
     k = 0
-    for path, frag in _walk(fragment):
+
+    def visit(frag, path, scope):
+        nonlocal k
+        scope = dict(scope)
+        for name, domain in frag.domains.items():
+            scope[name] = (domain, path)
+            key_of(domain, path)        # every clock gets a name, used by a block or not
         block = ".".join(path) or "top"
-        for domain, statements in frag.statements.items():
-            if domain == "comb":
+        for name, statements in frag.statements.items():
+            if name == "comb":
                 continue
+            domain, where = scope.get(name, (shared.get(name), ()))
             seen = {}
             for statement in statements:
                 for signal in statement._lhs_signals():
@@ -61,11 +83,11 @@ def instrument(elaboratable, platform=None):
                 blocks.by_name[signal.name] = (block, len(signal))
                 blocks.registers[block].append(signal)
                 k += 1
-            blocks.clock[block] = domain
-    for name, domain in domains.items():
-        if domain.clk is not None and not domain.clk.name.startswith("clock__"):
-            domain.clk.name = f"clock__{name}"
-            blocks.clocks[domain.clk.name] = name
+            blocks.clock[block] = key_of(domain, where) if domain is not None else name
+        for sub, sub_name, _loc in frag.subfragments:
+            visit(sub, path + (str(sub_name if sub_name is not None else "anon"),), scope)
+
+    visit(fragment, (), {name: (domain, ()) for name, domain in shared.items()})
     return fragment, blocks
 
 
