@@ -32,6 +32,7 @@ from .arbiter import RoundRobin
 from .fabric import IdleConfirm, MergeNode, registered_any
 from .lif_core import UPDATE_STAGES, ConfigWrite, DebugRead, LIFCore
 from .output_table import OutputTable
+from .power import GatedCore
 from .router import INPUT_TABLE, PORTS, ROUTER_REGION, Router, packet_layout
 
 __all__ = ["ChipCounter", "CHIP_REGION", "Chip", "chip_config_layout", "chip_debug_layout",
@@ -91,13 +92,20 @@ class Chip(wiring.Component):
     (:data:`~rtl.lif_core.CYCLE_COUNTERS`), which reads them as 0: six 32-bit
     counters a small FPGA can spend better. ``deep_pipeline`` is passed to every
     core, and registers the chip's debug answer too: a few hundred registers more,
-    which an ECP5 needs for 100 MHz.
+    which an ECP5 needs for 100 MHz. With ``gating`` (a
+    :class:`~golden_model.power.PowerPolicy`) every core is a
+    :class:`~rtl.power.GatedCore`: on a gated clock under its own power controller,
+    with the platform's gate backend.
     """
 
-    def __init__(self, params, *, synapse_ram="dual", cycle_counters=True, deep_pipeline=False):
+    def __init__(self, params, *, synapse_ram="dual", cycle_counters=True, deep_pipeline=False,
+                 gating=None):
         try:
             if not isinstance(params, ChipParams):
                 raise TypeError(f"params must be a ChipParams, not {params!r}")
+            from golden_model.power import PowerPolicy
+            if gating is not None and not isinstance(gating, PowerPolicy):
+                raise TypeError(f"gating must be a PowerPolicy or None, not {gating!r}")
             for name, value in (("cycle_counters", cycle_counters),
                                 ("deep_pipeline", deep_pipeline)):
                 if not isinstance(value, bool):
@@ -110,6 +118,7 @@ class Chip(wiring.Component):
         self.synapse_ram = synapse_ram
         self.cycle_counters = cycle_counters
         self.deep_pipeline = deep_pipeline
+        self.gating = gating
         super().__init__({
             "ext_in": In(stream.Signature(packet_layout(params))),
             "ext_out": Out(stream.Signature(host_event_layout(params))),
@@ -447,9 +456,13 @@ class Chip(wiring.Component):
         cores, tables, routers, inbufs = [], [], [], []
         for k in range(C):
             x, y = p.core_xy(k)
-            core = LIFCore(p.core, spike_fifo_depth=p.core.n_neurons + UPDATE_STAGES + 1,
-                           synapse_ram=self.synapse_ram, cycle_counters=self.cycle_counters,
-                           deep_pipeline=self.deep_pipeline)
+            core_args = dict(spike_fifo_depth=p.core.n_neurons + UPDATE_STAGES + 1,
+                             synapse_ram=self.synapse_ram, cycle_counters=self.cycle_counters,
+                             deep_pipeline=self.deep_pipeline)
+            if self.gating is None:
+                core = LIFCore(p.core, **core_args)
+            else:
+                core = GatedCore(p.core, policy=self.gating, **core_args)
             table = OutputTable(p, core_index=k, deep_pipeline=self.deep_pipeline)
             m.submodules[f"core_{x}_{y}"] = core
             m.submodules[f"table_{x}_{y}"] = table

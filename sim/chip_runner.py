@@ -21,13 +21,16 @@ def latency_job(image, events):
 
 
 def run_chip_jobs(params, jobs, *, sim=None, seed=0, event_gap=0.0, out_stall=0.0,
-                  build_root=None, log=None, quiet=False, deep_pipeline=False):
-    """Simulate ``jobs`` on a ``Chip(params, deep_pipeline=...)``; returns
+                  build_root=None, log=None, quiet=False, deep_pipeline=False, gating=None):
+    """Simulate ``jobs`` on a ``Chip(params, deep_pipeline=..., gating=...)``; returns
     ``(results, passed)``."""
     spec = {"params": params, "jobs": jobs, "seed": seed, "event_gap": event_gap,
             "out_stall": out_stall}
     build_key = (params, "deep") if deep_pipeline else params
+    if gating is not None:
+        build_key = (build_key, "gated", gating)
     # A chip's Verilog is large and its benches short: compile time dominates.
-    return run_jobs(lambda: Chip(params, deep_pipeline=deep_pipeline), "chip", "sim.cocotb_chip",
+    return run_jobs(lambda: Chip(params, deep_pipeline=deep_pipeline, gating=gating), "chip",
+                    "sim.cocotb_chip",
                     build_key, spec, sim=sim, build_root=build_root, log=log, quiet=quiet,
                     quick_compile=True)

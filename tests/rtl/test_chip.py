@@ -117,3 +117,21 @@ def test_deep_fabric_refuses_bad_writes_and_answers_every_read():
     assert seen["bad"] == 3
     assert seen["unknown_counter"] == 0
     assert seen["timestep"] == 1
+
+
+def test_gating_must_be_a_policy():
+    from golden_model.power import PowerPolicy
+    with pytest.raises(TypeError, match=r"^gating must be a PowerPolicy or None, not 'sleep'$"):
+        Chip(ChipParams(1, 1, CoreParams(n_neurons=16, n_axons=4, n_synapses=8)),
+             gating="sleep")
+    chip = Chip(ChipParams(1, 2, CoreParams(n_neurons=16, n_axons=4, n_synapses=8)),
+                gating=PowerPolicy())
+    from amaranth import Fragment
+    from rtl.power import GatedCore
+    fragment = Fragment.get(chip, None)
+
+    def origins(f):
+        yield from (f.origins or ())
+        for sub, _n, _l in f.subfragments:
+            yield from origins(sub)
+    assert sum(isinstance(o, GatedCore) for o in origins(fragment)) == 2
