@@ -22,8 +22,8 @@ __all__ = ["instrument", "count", "Blocks"]
 
 
 class Blocks:
-    """What :func:`instrument` found: ``registers[block]`` (signals), ``clock[block]`` (the
-    name of the clock the block's registers use) and ``widths``."""
+    """What :func:`instrument` found: ``registers[block]`` (signals) and ``clock[block]``
+    (the key of the clock domain the block's registers use)."""
 
     def __init__(self):
         self.registers = collections.defaultdict(list)

@@ -92,10 +92,11 @@ def _run_inputs(args, network, meta):
 
 def _run(args):
     import numpy as np
-    from .frontend import load, run_file
+    from .frontend import run_probed
+    from .netfile import load_network as load
     network, meta = load(args.net)
     counts, steps = _run_inputs(args, network, meta)
-    result = run_file(network, meta, counts, steps)
+    result = run_probed(network, counts, steps)
     print(f"{steps} steps on the golden model")
     for pop, spikes in result.spikes.items():
         total = int(spikes.sum())
@@ -109,7 +110,8 @@ def _run(args):
 
 
 def _verify(args):
-    from .frontend import load, verify
+    from .frontend import verify
+    from .netfile import load_network as load
     network, meta = load(args.net)
     counts, steps = _run_inputs(args, network, meta)
     print(f"building the chip in Verilator and running {steps} steps on it and on the golden "
@@ -127,10 +129,11 @@ def _verify(args):
 
 
 def _plot(args):
-    from .frontend import load, plot, run_file
+    from .frontend import plot, run_probed
+    from .netfile import load_network as load
     network, meta = load(args.net)
     counts, steps = _run_inputs(args, network, meta)
-    result = run_file(network, meta, counts, steps)
+    result = run_probed(network, counts, steps)
     for path in plot(network, result, args.out):
         print(f"wrote {path}")
     return 0

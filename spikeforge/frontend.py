@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .netfile import load_network, save_network
+from .netfile import save_network
 from .network import InputPopulation, Network, Population, Projection
 from .nirgraph import read_nir
 from .quantise import quantise
@@ -224,12 +224,7 @@ def plot(network, result, out_dir, *, traces=4):
     return paths
 
 
-def load(path):
-    """``(network, meta)`` from a network file (see :mod:`spikeforge.netfile`)."""
-    return load_network(path)
-
-
-def run_file(network, meta, counts, steps):
+def run_probed(network, counts, steps):
     """Run on the golden chip with every population's state and every projection probed."""
     pops = [p for p in network.populations if isinstance(p, Population)]
     return run(network, counts, steps, state=pops, weights=list(network.projections))

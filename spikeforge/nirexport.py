@@ -34,11 +34,7 @@ def _node_name(network, group, used):
     base = group.name if group.name is not None else \
         f"{'input' if isinstance(group, InputPopulation) else 'population'}" \
         f"{network.populations.index(group)}"
-    name = base
-    while name in used:
-        name = f"_{name}"
-    used.add(name)
-    return name
+    return _unique(base, used)
 
 
 def _taus(d, dt):

@@ -45,7 +45,7 @@ from .nirgraph import Graph, conv_geometry, pool_geometry
 
 __all__ = ["Discretisation", "ResetRule", "FloatResult", "FloatNetwork", "MAX_SPIKES_PER_STEP",
            "STATELESS_NODES", "apply_stateless", "check_dt", "delay_steps", "input_arrays",
-           "resolve_resets"]
+           "node_param", "resolve_resets"]
 
 # In ``exact`` mode a crossing time is found by bisection: 64 halvings reach
 # float64's resolution of any step length.
@@ -143,6 +143,11 @@ def delay_steps(delay, dt, where="delay"):
     return whole.astype(np.int64)
 
 
+def node_param(node, field, n):
+    """A node's parameter ``field`` as ``n`` floats: one value given stands for every neuron."""
+    return np.broadcast_to(np.asarray(getattr(node, field), dtype=np.float64).ravel(), (n,))
+
+
 def input_arrays(graph, inputs):
     """``({Input node: [T, size] array}, T)`` from ``inputs``: one ``[T, *shape]`` array for
     a graph with one Input node, else a dict by Input node; shapes and lengths checked."""
@@ -201,8 +206,7 @@ class _Neurons:
 
     def __init__(self, kind, node, n, dt, method, reset):
         self.kind, self.dt, self.method, self.reset = kind, dt, method, reset
-        arr = lambda f: np.broadcast_to(
-            np.asarray(getattr(node, f), dtype=np.float64).ravel(), (n,)).copy()
+        arr = lambda f: node_param(node, f, n).copy()
         self.r = arr("r")
         self.tau = arr("tau") if kind in ("LIF", "LI") else None
         self.tau_syn = arr("tau_syn") if kind in ("CubaLIF", "CubaLI") else None

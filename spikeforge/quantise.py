@@ -51,7 +51,7 @@ from golden_model.params import LIFProfile, ResetMode
 from .network import InputPopulation, MAX_DELAY, Network, Population, Projection
 from .nirgraph import NIRImportError
 from .nirsim import (Discretisation, ResetRule, STATELESS_NODES, _enum, apply_stateless,
-                     check_dt, delay_steps, input_arrays, resolve_resets)
+                     check_dt, delay_steps, input_arrays, node_param, resolve_resets)
 
 __all__ = ["Quantised", "QuantReport", "ParameterError", "quantise", "count_agreement",
            "HEADROOM_BITS"]
@@ -155,14 +155,9 @@ class Quantised:
     def chip(self, core=None):
         """The smallest chip of ``core`` s (default: this quantisation's widths) that holds
         the network; see :func:`spikeforge.simulate.fit_chip`."""
-        from golden_model.params import CoreParams
         from .simulate import fit_chip
-        if core is None:
-            delays = [int(p.delay.max()) for p in self.network.projections if len(p)]
-            core = CoreParams(n_neurons=256, n_axons=4096, n_synapses=65536,
-                              max_delay=max(delays + [1]), state_bits=self.report.state_bits,
-                              weight_bits=self.report.weight_bits, n_profiles=16)
-        return fit_chip(self.network, core)
+        return fit_chip(self.network, core, state_bits=self.report.state_bits,
+                        weight_bits=self.report.weight_bits)
 
     def run_golden(self, inputs, chip=None):
         """Run on the golden chip model; returns ``(spikes, v)`` by neuron node, ``[T, n]``.
@@ -291,10 +286,6 @@ def _fold(graph, target, sources, delays):
 
 # ---- neuron parameters ------------------------------------------------------------------------
 
-def _param(node, field, n):
-    return np.broadcast_to(np.asarray(getattr(node, field), dtype=np.float64).ravel(), (n,))
-
-
 def _dynamics(kind, node, n, dt, method, where):
     """``(leak_i, leak_v, gain, v_leak, vth or None)`` per neuron, in float.
 
@@ -314,18 +305,18 @@ def _dynamics(kind, node, n, dt, method, where):
         return d
     zeros, ones = np.zeros(n), np.ones(n)
     if kind == "Threshold":
-        return ones, ones, ones, zeros, _param(node, "threshold", n)
-    r = _param(node, "r", n)
-    vth = _param(node, "v_threshold", n) if kind in ("LIF", "CubaLIF", "IF") else None
+        return ones, ones, ones, zeros, node_param(node, "threshold", n)
+    r = node_param(node, "r", n)
+    vth = node_param(node, "v_threshold", n) if kind in ("LIF", "CubaLIF", "IF") else None
     if kind in ("IF", "I"):
         return ones, zeros, dt * r, zeros, vth
-    v_leak = _param(node, "v_leak", n)
+    v_leak = node_param(node, "v_leak", n)
     if kind in ("LIF", "LI"):
-        lv = leak(_param(node, "tau", n), "tau")
+        lv = leak(node_param(node, "tau", n), "tau")
         return ones, lv, lv * r, v_leak, vth
-    li = leak(_param(node, "tau_syn", n), "tau_syn")
-    lv = leak(_param(node, "tau_mem", n), "tau_mem")
-    return li, lv, li * lv * r * _param(node, "w_in", n), v_leak, vth
+    li = leak(node_param(node, "tau_syn", n), "tau_syn")
+    lv = leak(node_param(node, "tau_mem", n), "tau_mem")
+    return li, lv, li * lv * r * node_param(node, "w_in", n), v_leak, vth
 
 
 def _decay_code(leak):
@@ -482,7 +473,7 @@ def quantise(graph, dt, method, *, reset=None, weight_bits=8, state_bits=24, sca
         if np.any(v_leak != 0):
             rows.append(_error_row(name, "v_leak", leak_v * v_leak, bias_q / s))
         if kind in ("LIF", "CubaLIF", "IF"):
-            v_reset = _param(node, "v_reset", n)
+            v_reset = node_param(node, "v_reset", n)
         else:
             v_reset = np.zeros(n)
         if resets.get(name) is ResetRule.SUBTRACT:

@@ -30,28 +30,29 @@ class RunResult:
         self.compiled, self.chip_run = compiled, chip_run
 
 
-def fit_chip(network, core=None):
+def fit_chip(network, core=None, *, state_bits=24, weight_bits=None):
     """The smallest near-square mesh of ``core`` s that ``network`` compiles onto.
 
     The default core has 256 neurons, 4096 axons, 65536 synapses, 16 profiles,
-    24-bit state, and the narrowest signed weights and shortest delay line the
-    network's projections need.
+    ``state_bits`` of state, the shortest delay line the network's projections need and
+    ``weight_bits`` signed weights (default: the narrowest its weights fit).
     """
     if not isinstance(network, Network):
         raise TypeError(f"network must be a Network, not {network!r}")
     if core is None:
         weights = [int(np.abs(p.weight).max()) for p in network.projections if len(p)]
         delays = [int(p.delay.max()) for p in network.projections if len(p)]
-        bits = max(2, (max(weights + [1])).bit_length() + 1)
-        if bits > 16:
-            raise ValueError(f"the network has a weight of {max(weights)}, wider than the 16 "
-                             f"bits a core stores")
+        if weight_bits is None:
+            weight_bits = max(2, (max(weights + [1])).bit_length() + 1)
+            if weight_bits > 16:
+                raise ValueError(f"the network has a weight of {max(weights)}, wider than the "
+                                 f"16 bits a core stores")
         if any(p.plastic for p in network.projections):
             raise ValueError("the network has plastic projections: give a core with a "
                              "learning spec (core=CoreParams(..., learning=LearningSpec(...)))")
         core = CoreParams(n_neurons=256, n_axons=4096, n_synapses=65536,
-                          max_delay=max(delays + [1]), state_bits=24, weight_bits=bits,
-                          n_profiles=16)
+                          max_delay=max(delays + [1]), state_bits=state_bits,
+                          weight_bits=weight_bits, n_profiles=16)
     big = compile_network(network, ChipParams(16, 16, core, n_routes=4096))
     cols = math.ceil(math.sqrt(big.n_cores_used))
     return ChipParams(math.ceil(big.n_cores_used / cols), cols, core, n_routes=4096)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from spikeforge.cli import main
-from spikeforge.frontend import first_divergence, load, make_inputs
+from spikeforge.frontend import first_divergence, make_inputs
+from spikeforge.netfile import load_network as load
 from spikeforge.nirgraph import read_nir
 from spikeforge.quantise import quantise
 

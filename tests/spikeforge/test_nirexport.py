@@ -1,8 +1,6 @@
 """Tiers 1 and 2 for ``spikeforge.nirexport``: a network written to NIR and read back is the
 same network, parameter for parameter, and runs spike for spike the same on the golden chip."""
 
-import re
-
 import nir
 import numpy as np
 import pytest
