@@ -25,7 +25,7 @@ import numpy as np
 
 from spikeforge.nirgraph import read_nir
 from spikeforge.nirsim import FloatNetwork
-from spikeforge.quantise import quantise
+from spikeforge.quantise import count_agreement, quantise
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "nir"
 RESULTS = Path(__file__).resolve().parent / "results" / "frontend.json"
@@ -53,29 +53,31 @@ def lif_exact():
 
 
 def braille():
-    pooled = {bits: [0, 0] for bits in (8, 12, 16)}
+    """Per weight width, the pooled agreement and each graph's: every neuron's count in every
+    run is one entry of the vectors :func:`count_agreement` compares."""
+    pooled = {bits: ([], []) for bits in (8, 12, 16)}
     per_graph = {}
     for reset, name in BRAILLE.items():
         g = read_nir(FIXTURES / name)
-        per_graph[reset] = {}
         quantised = {bits: quantise(g, 1e-4, "euler", reset=reset, weight_bits=bits)
                      for bits in pooled}
-        sums = {bits: [0, 0] for bits in pooled}
+        runs = {bits: ([], []) for bits in pooled}
         for seed in range(SEEDS):
             x = (np.random.default_rng(seed).random((STEPS, 12)) < RATE).astype(float)
             fl = FloatNetwork(g, 1e-4, "euler", reset=reset).run(x)
             for bits, q in quantised.items():
                 spikes, _ = q.run_golden(x)
-                a = np.concatenate([fl.spikes[k].sum(axis=0) for k in sorted(spikes)])
-                b = np.concatenate([spikes[k].sum(axis=0) for k in sorted(spikes)])
-                for acc in (sums[bits], pooled[bits]):
-                    acc[0] += int(np.minimum(a, b).sum())
-                    acc[1] += int(np.maximum(a, b).sum())
-        for bits, (low, high) in sums.items():
-            per_graph[reset][str(bits)] = low / high
+                for acc in (runs[bits], pooled[bits]):
+                    acc[0].extend(fl.spikes[k].sum(axis=0) for k in sorted(spikes))
+                    acc[1].extend(spikes[k].sum(axis=0) for k in sorted(spikes))
+        per_graph[reset] = {str(bits): _agreement(*runs[bits]) for bits in runs}
         print(f"braille {reset}: " + ", ".join(f"{b}-bit {v:.4f}"
                                                for b, v in per_graph[reset].items()), flush=True)
-    return {str(bits): low / high for bits, (low, high) in pooled.items()}, per_graph
+    return {str(bits): _agreement(*pooled[bits]) for bits in pooled}, per_graph
+
+
+def _agreement(floats, chips):
+    return count_agreement(np.concatenate(floats)[None], np.concatenate(chips)[None])
 
 
 def main():
