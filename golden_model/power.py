@@ -18,6 +18,25 @@ takes from a chip run: synaptic operations, neuron updates, learning updates, ro
 packets, and the steps each core spent in each state. The coefficients are the
 user's; :data:`PUBLISHED` holds the only default this model ships, with its source.
 A count whose coefficient is unknown is reported as unpriced, never priced by guess.
+
+**Cycles.** The policy fixes the state of every step; how many clock cycles a core then
+spends gated also depends on when its work starts and ends within the step. That is
+defined for the **fixed-period contract**: a host (or a timer) starts step ``k`` at cycle
+``k * period``, offers the step's input events back to back from its first cycle, then
+the tick, and always takes the core's spikes. :func:`core_step_timing` is the core's
+timing under that contract, counted in the clock edges the core itself sees (a gated core
+sees fewer edges per cycle, but needs the same edges for the same work), and
+:func:`gated_cycles` walks the controller through each step in source-clock cycles:
+
+* ACTIVE: every cycle is clocked.
+* REDUCED: the throttle's phase flips every cycle spent in REDUCED, from 0 at reset; a
+  cycle is clocked when the phase is 1.
+* SLEEP: a cycle is clocked while the core has work: its first ``busy`` edges of the step.
+
+The state changes on the cycle the tick is taken, so a step's events run in the state
+of the step before and its update in its own. :class:`rtl.power.GatedCore`'s
+``gated_cycles`` counter equals this count under the contract (tested cycle for cycle);
+cores that get mesh traffic at times of the mesh's choosing are outside it.
 """
 
 import dataclasses
@@ -28,7 +47,8 @@ import numbers
 import numpy as np
 
 __all__ = ["PowerState", "PowerPolicy", "simulate_policy", "EnergyCoefficients", "PUBLISHED",
-           "activity_counts", "energy_report"]
+           "activity_counts", "energy_report", "core_step_timing", "gated_cycles",
+           "StepTiming", "CycleCounts"]
 
 
 class PowerState(enum.IntEnum):
@@ -88,6 +108,132 @@ def simulate_policy(events, policy, n_axons):
             current = np.where(total < low, PowerState.SLEEP,
                                np.where(total < mid, PowerState.REDUCED, PowerState.ACTIVE))
     return states
+
+
+# ---- cycles -----------------------------------------------------------------------------------
+
+#: Clock edges from the tick being taken to the core going idle, beyond one per neuron:
+#: the update pipeline's depth and the spike FIFO (``rtl.lif_core``, default pipeline).
+UPDATE_EXTRA_EDGES = 8
+#: Edges from a synapse entry's issue until the delivery pipeline is empty (S1 to S3).
+DELIVERY_DRAIN_EDGES = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class StepTiming:
+    """A core's steps under the fixed-period contract, in edges the core sees:
+    ``tick_edge[k]`` is the edge (from 0, the step's first) on which step ``k``'s tick is
+    taken, and ``busy_edges[k]`` how many edges the core has work."""
+    tick_edge: np.ndarray
+    busy_edges: np.ndarray
+
+
+def core_step_timing(image, inputs, spikes, *, deep_pipeline=False):
+    """:class:`StepTiming` of a core without learning, for its ``inputs`` (each step's axon
+    list, in the order they are offered) and the ``spikes`` it makes (``[T, N]``, from
+    :func:`golden_model.lif_core.simulate`).
+
+    Delivery takes the events one after another: event ``i`` is taken on edge ``a[i]`` and
+    its synapse walk is loaded on ``L[i] = max(a[i] + 1, L[i-1] + max(c[i-1], 1))``, where
+    ``c`` is the axon's entry count (an axon without entries still takes its load edge);
+    the next event is taken on ``L[i]``. The last entry of an axon is issued on
+    ``L[i] + c[i]`` and leaves the pipeline :data:`DELIVERY_DRAIN_EDGES` later, so the tick
+    (offered the edge after the last event is taken) is taken on
+    ``max(a[-1] + 1, max(L[i] + c[i] + 5 if c[i] else L[i] + 1))``, or on edge 0 with no
+    events. The update then keeps the core busy ``n_neurons + 8`` edges (``+ 9`` with
+    ``deep_pipeline``, whose update has one more stage), one more when the last neuron
+    spikes (its spike leaves the FIFO after the update ends).
+    """
+    p = image.params
+    if p.learning is not None:
+        raise ValueError("core_step_timing covers cores without learning; this core has "
+                         f"{p.learning.rule.name} learning")
+    spikes = np.asarray(spikes)
+    if spikes.ndim != 2 or spikes.shape[1] != p.n_neurons or len(spikes) != len(inputs):
+        raise ValueError(f"spikes must be [T, n_neurons] = [{len(inputs)}, {p.n_neurons}], "
+                         f"not of shape {spikes.shape}")
+    counts = np.asarray(image.synapses.count, dtype=np.int64)
+    tick = np.zeros(len(inputs), dtype=np.int64)
+    for k, axons in enumerate(inputs):
+        taken, load, end = 0, None, 0
+        for a in axons:
+            c = int(counts[int(a)])
+            load = taken + 1 if load is None else max(taken + 1, load + max(last, 1))
+            end = max(end, load + c + DELIVERY_DRAIN_EDGES if c else load + 1)
+            last = c
+            taken = load
+        tick[k] = max(taken + 1, end) if len(axons) else 0
+    busy = tick + p.n_neurons + UPDATE_EXTRA_EDGES + bool(deep_pipeline) + \
+        spikes[:, -1].astype(np.int64)
+    return StepTiming(tick_edge=tick, busy_edges=busy)
+
+
+@dataclasses.dataclass(frozen=True)
+class CycleCounts:
+    """Per step and core (``[T, n_cores]``): source-clock cycles spent in each state, and
+    the cycles the core's clock was held off (``gated``) and let through (``clocked``).
+    Step ``k``'s cycles run from its first cycle to the next step's; ``.total(name)`` sums
+    a count over the steps."""
+    active: np.ndarray
+    reduced: np.ndarray
+    sleep: np.ndarray
+    gated: np.ndarray
+    clocked: np.ndarray
+
+    def total(self, name):
+        return getattr(self, name).sum(axis=0)
+
+
+def _reduced_run(phase, cycles):
+    """``(gated, phase after)`` for ``cycles`` cycles of REDUCED from ``phase``."""
+    gated = cycles // 2 + (cycles % 2 if phase == 0 else 0)
+    return gated, phase ^ (cycles & 1)
+
+
+def gated_cycles(timings, states, period):
+    """:class:`CycleCounts` under the fixed-period contract: ``timings`` holds each core's
+    :class:`StepTiming`, ``states`` is ``[T, n_cores]`` from :func:`simulate_policy`, and
+    each step lasts ``period`` source-clock cycles (which must cover its work)."""
+    if isinstance(period, bool) or not isinstance(period, numbers.Integral) or period < 1:
+        raise ValueError(f"period must be a whole number of cycles, at least 1, not {period!r}")
+    states = np.asarray(states)
+    T, C = states.shape
+    if len(timings) != C:
+        raise ValueError(f"timings must give one StepTiming per core ({C}), not {len(timings)}")
+    out = {name: np.zeros((T, C), dtype=np.int64) for name in ("active", "reduced", "sleep",
+                                                               "gated")}
+    names = {PowerState.ACTIVE: "active", PowerState.REDUCED: "reduced",
+             PowerState.SLEEP: "sleep"}
+    for c, timing in enumerate(timings):
+        phase = 0
+        before = PowerState.ACTIVE
+        for k in range(T):
+            tick, busy = int(timing.tick_edge[k]), int(timing.busy_edges[k])
+            after = PowerState(states[k, c])
+            # Up to and including the tick's edge, in the state of the step before.
+            if before == PowerState.REDUCED:
+                pre = 2 * tick + 1 + (phase == 0)
+                g, phase = _reduced_run(phase, pre)
+            else:
+                pre, g = tick + 1, 0
+            out[names[before]][k, c] += pre
+            left, work = period - pre, busy - (tick + 1)
+            # The rest of the step in the step's own state.
+            if after == PowerState.ACTIVE:
+                need, g_after = work, 0
+            elif after == PowerState.SLEEP:
+                need, g_after = work, left - work
+            else:
+                need = 2 * work - (phase == 1) if work else 0
+                g_after, phase = _reduced_run(phase, max(left, 0))
+            if left < need:
+                raise ValueError(f"period {period} is too short: core {c} needs "
+                                 f"{pre + need} cycles in step {k}")
+            out[names[after]][k, c] += left
+            out["gated"][k, c] += g + g_after
+            before = after
+    total = out["active"] + out["reduced"] + out["sleep"]
+    return CycleCounts(clocked=total - out["gated"], **out)
 
 
 # ---- energy -----------------------------------------------------------------------------------

@@ -8,9 +8,16 @@ time; a new window length takes effect at the next decision.
 
 ``clock_en`` is the core's clock enable (or the :class:`~rtl.clock_gate.ClockGate`
 request): always on when ACTIVE, one cycle in two when REDUCED, and only while ``busy``
-says the core has work when asleep. ``gated_cycles`` counts the cycles it was off and
-``state_steps`` the steps spent in each state, for the debug port.
+says the core has work when asleep. ``gated_cycles`` counts the cycles whose edge the
+gate held back (its ``clocked`` answer, which follows ``clock_en`` but is the gate's own
+word) and ``state_steps`` the steps spent in each state, for the debug port.
+
+A :class:`GatedCore` maps the controller into its core's ``COUNTER`` region, from
+:data:`POWER_BASE` up (:class:`PowerReg`): the settings can be written through the config
+port and everything read through the debug port, as any other register of the core.
 """
+
+import enum
 
 from amaranth import Module, Mux, Signal
 from amaranth.lib import data, wiring
@@ -18,19 +25,54 @@ from amaranth.lib.wiring import In, Out
 
 from golden_model.power import PowerState
 
-__all__ = ["PowerController", "COUNTER_BITS"]
+__all__ = ["PowerController", "GatedCore", "PowerReg", "POWER_BASE", "COUNTER_BITS",
+           "power_writes"]
 
 #: Width of the event, cycle and step counters; they saturate rather than wrap.
 COUNTER_BITS = 32
 
+#: Where the power registers start in a gated core's ``COUNTER`` region (below the
+#: learning registers at ``0x8000``, far above the core's counters).
+POWER_BASE = 0x4000
+
+
+class PowerReg(enum.IntEnum):
+    """A gated core's power registers, at ``POWER_BASE + reg`` of region ``COUNTER``."""
+    WINDOW = 0          # read/write: steps per activity window (0 acts as 1)
+    LOW = 1             # read/write: the SLEEP limit, events per window
+    MID = 2             # read/write: the REDUCED limit, events per window
+    STATE = 3           # read only: the PowerState now
+    GATED_CYCLES = 4    # read only: cycles the core's clock was held off
+    ACTIVE_STEPS = 5    # read only: steps begun in each state
+    REDUCED_STEPS = 6
+    SLEEP_STEPS = 7
+
+
+#: The power registers a host may write.
+POWER_WRITABLE = (PowerReg.WINDOW, PowerReg.LOW, PowerReg.MID)
+
+
+def power_writes(policy, n_axons):
+    """The ``(region, addr, data)`` config writes that set a gated core to ``policy``."""
+    from golden_model.power import PowerPolicy
+    from rtl.lif_core import Region
+    if not isinstance(policy, PowerPolicy):
+        raise TypeError(f"policy must be a PowerPolicy, not {policy!r}")
+    low, mid = policy.limits(n_axons)
+    return [(Region.COUNTER, POWER_BASE + PowerReg.WINDOW, policy.window),
+            (Region.COUNTER, POWER_BASE + PowerReg.LOW, low),
+            (Region.COUNTER, POWER_BASE + PowerReg.MID, mid)]
+
 
 class PowerController(wiring.Component):
     """Ports: ``event`` (an event delivered this cycle), ``tick`` (a timestep starts),
-    ``busy`` (the core has work), the run-time ``window``, ``low`` and ``mid``; out come
-    ``state`` (:class:`PowerState`), ``clock_en``, ``gated_cycles`` and ``state_steps``."""
+    ``busy`` (the core has work), ``clocked`` (the gate lets this cycle's edge through),
+    the run-time ``window``, ``low`` and ``mid``; out come ``state``
+    (:class:`PowerState`), ``clock_en``, ``gated_cycles`` and ``state_steps``."""
     event: In(1)
     tick: In(1)
     busy: In(1)
+    clocked: In(1)
     window: In(16)
     low: In(COUNTER_BITS)
     mid: In(COUNTER_BITS)
@@ -85,7 +127,7 @@ class PowerController(wiring.Component):
                 m.d.comb += self.clock_en.eq(phase)
             with m.Default():
                 m.d.comb += self.clock_en.eq(self.busy)
-        with m.If(~self.clock_en & (self.gated_cycles != top)):
+        with m.If(~self.clocked & (self.gated_cycles != top)):
             m.d.sync += self.gated_cycles.eq(self.gated_cycles + 1)
         return m
 
@@ -96,9 +138,12 @@ class GatedCore(wiring.Component):
 
     The ports are the core's (``axon_in``, ``tick``, ``spike_out``, ``config``, ``debug``,
     ``busy``, ``timestep``), so it stands wherever a core does, plus the controller's
-    run-time ``window``, ``low`` and ``mid`` (initialised from ``policy``) and its
-    ``state``, ``gated_cycles`` and ``state_steps``. ``backend`` goes to the gate;
-    ``core_args`` to the core.
+    ``state``, ``gated_cycles`` and ``state_steps``, and the gate's ``clocked`` (this
+    cycle's edge reaches the core), for a testbench. The controller's
+    ``window``, ``low`` and ``mid`` start from ``policy`` and are written, like everything
+    else of it is read, through the config and debug ports (:class:`PowerReg`); those
+    accesses are answered beside the core and do not wake it. ``backend`` goes to the
+    gate; ``core_args`` to the core.
 
     A core sees only the edges its gate lets through, so every handshake across the
     boundary is qualified by ``clocked``: the outside may only take from, or give to, the
@@ -117,11 +162,8 @@ class GatedCore(wiring.Component):
         self.params, self.policy = params, policy
         self.core = LIFCore(params, **core_args)
         self.gate = ClockGate(self.core, backend=backend)
-        low, mid = policy.limits(params.n_axons)
         ports = dict(self.core.signature.members)
-        ports.update(window=In(16, init=policy.window), low=In(COUNTER_BITS, init=low),
-                     mid=In(COUNTER_BITS, init=mid), state=Out(2),
-                     gated_cycles=Out(COUNTER_BITS),
+        ports.update(state=Out(2), clocked=Out(1), gated_cycles=Out(COUNTER_BITS),
                      state_steps=Out(data.ArrayLayout(COUNTER_BITS, 3)))
         super().__init__(ports)
 
@@ -130,36 +172,87 @@ class GatedCore(wiring.Component):
         return self.gate.backend_used
 
     def elaborate(self, platform):
+        from rtl.lif_core import Region
         m = Module()
         m.submodules.gate = gate = self.gate
         m.submodules.power = power = PowerController()
         core = self.core
         on = gate.clocked
 
-        def into(outer, inner):
-            m.d.comb += [inner.valid.eq(outer.valid), inner.payload.eq(outer.payload),
-                         outer.ready.eq(inner.ready & on)]
+        low, mid = self.policy.limits(self.params.n_axons)
+        window = Signal(16, init=self.policy.window)
+        low_r = Signal(COUNTER_BITS, init=low)
+        mid_r = Signal(COUNTER_BITS, init=mid)
 
-        def out_of(inner, outer):
-            m.d.comb += [outer.valid.eq(inner.valid & on), outer.payload.eq(inner.payload),
-                         inner.ready.eq(outer.ready)]
+        def power_reg(request):
+            """(is a power register, which one) for a config or debug request."""
+            addr = request.payload.addr
+            hit = (request.payload.region == Region.COUNTER) & (addr >= POWER_BASE) & \
+                (addr < POWER_BASE + len(PowerReg))
+            return hit, addr[:3]
 
-        into(self.axon_in, core.axon_in)
-        m.d.comb += [core.tick.valid.eq(self.tick.valid),
-                     self.tick.ready.eq(core.tick.ready & on)]
-        into(self.config, core.config)
-        into(self.debug.req, core.debug.req)
-        out_of(core.spike_out, self.spike_out)
-        out_of(core.debug.resp, self.debug.resp)
-        wake = core.busy | self.config.valid | self.debug.req.valid
+        # Config: power registers are written here; everything else goes to the core.
+        cfg_power, cfg_reg = power_reg(self.config)
+        m.d.comb += [core.config.valid.eq(self.config.valid & ~cfg_power),
+                     core.config.payload.eq(self.config.payload),
+                     self.config.ready.eq(Mux(cfg_power, 1, core.config.ready & on))]
+        with m.If(self.config.valid & cfg_power):
+            with m.Switch(cfg_reg):
+                for reg, target in ((PowerReg.WINDOW, window), (PowerReg.LOW, low_r),
+                                    (PowerReg.MID, mid_r)):
+                    with m.Case(reg):
+                        m.d.sync += target.eq(self.config.payload.data)
+
+        # Debug: a power register is answered the next cycle from here, in order with the
+        # core's answers (one request is open at a time).
+        dbg_power, dbg_reg = power_reg(self.debug.req)
+        core_open = Signal()        # the core owes an answer
+        p_valid, p_data = Signal(), Signal(32)
+        values = {PowerReg.WINDOW: window, PowerReg.LOW: low_r, PowerReg.MID: mid_r,
+                  PowerReg.STATE: power.state, PowerReg.GATED_CYCLES: power.gated_cycles,
+                  PowerReg.ACTIVE_STEPS: power.state_steps[PowerState.ACTIVE],
+                  PowerReg.REDUCED_STEPS: power.state_steps[PowerState.REDUCED],
+                  PowerReg.SLEEP_STEPS: power.state_steps[PowerState.SLEEP]}
         m.d.comb += [
-            self.busy.eq(wake), self.timestep.eq(core.timestep),
+            core.debug.req.valid.eq(self.debug.req.valid & ~dbg_power & ~p_valid),
+            core.debug.req.payload.eq(self.debug.req.payload),
+            self.debug.req.ready.eq(~p_valid & Mux(dbg_power, ~core_open,
+                                                   core.debug.req.ready & on)),
+            self.debug.resp.valid.eq(p_valid | (core.debug.resp.valid & on)),
+            self.debug.resp.payload.eq(Mux(p_valid, p_data, core.debug.resp.payload)),
+            core.debug.resp.ready.eq(self.debug.resp.ready & ~p_valid),
+        ]
+        with m.If(core.debug.req.valid & self.debug.req.ready):
+            m.d.sync += core_open.eq(1)
+        with m.If(core.debug.resp.valid & core.debug.resp.ready & on):
+            m.d.sync += core_open.eq(0)
+        with m.If(self.debug.req.valid & dbg_power & self.debug.req.ready):
+            m.d.sync += p_valid.eq(1)
+            with m.Switch(dbg_reg):
+                for reg, value in values.items():
+                    with m.Case(reg):
+                        m.d.sync += p_data.eq(value)
+        with m.If(p_valid & self.debug.resp.ready):
+            m.d.sync += p_valid.eq(0)
+
+        m.d.comb += [core.axon_in.valid.eq(self.axon_in.valid),
+                     core.axon_in.payload.eq(self.axon_in.payload),
+                     self.axon_in.ready.eq(core.axon_in.ready & on),
+                     core.tick.valid.eq(self.tick.valid),
+                     self.tick.ready.eq(core.tick.ready & on),
+                     self.spike_out.valid.eq(core.spike_out.valid & on),
+                     self.spike_out.payload.eq(core.spike_out.payload),
+                     core.spike_out.ready.eq(self.spike_out.ready)]
+        wake = core.busy | core.config.valid | core.debug.req.valid
+        m.d.comb += [
+            self.busy.eq(wake | p_valid), self.timestep.eq(core.timestep),
             power.event.eq(self.axon_in.valid & self.axon_in.ready),
             power.tick.eq(self.tick.valid & self.tick.ready),
             power.busy.eq(wake),
-            power.window.eq(self.window), power.low.eq(self.low), power.mid.eq(self.mid),
-            gate.en.eq(power.clock_en),
-            self.state.eq(power.state), self.gated_cycles.eq(power.gated_cycles),
+            power.window.eq(window), power.low.eq(low_r), power.mid.eq(mid_r),
+            gate.en.eq(power.clock_en), power.clocked.eq(on),
+            self.state.eq(power.state), self.clocked.eq(on),
+            self.gated_cycles.eq(power.gated_cycles),
             self.state_steps.eq(power.state_steps),
         ]
         return m

@@ -22,7 +22,7 @@ import numpy as np
 import cocotb
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
+from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge, Timer
 
 from golden_model.lif_core import CoreState, step as golden_step
 from golden_model.params import CoreParams, Rule
@@ -231,7 +231,7 @@ class BenchBase:
 class TB(BenchBase):
     """One ``LIFCore`` under test: clock, reset, layers, and a job runner."""
 
-    def __init__(self, dut, params, *, seed=0, event_gap=0.0, spike_stall=0.0):
+    def __init__(self, dut, params, *, seed=0, event_gap=0.0, spike_stall=0.0, extra_writes=()):
         if not isinstance(params, CoreParams):
             raise TypeError(f"params must be a CoreParams, not {params!r}")
         self.dut = dut
@@ -250,9 +250,11 @@ class TB(BenchBase):
         self.monitor = self.spikes
         self.scoreboard = Scoreboard(dut._log)
         self.axon_layout = axon_event_layout(params)
+        # Written after every image, e.g. a gated core's power settings.
+        self.extra_writes = list(extra_writes)
 
     async def load(self, image):
-        for region, addr, data in config_writes(image):
+        for region, addr, data in config_writes(image) + self.extra_writes:
             await self.config.send(pack(ConfigWrite, region=region, addr=addr, data=data))
 
     async def read_state(self):
@@ -280,7 +282,28 @@ class TB(BenchBase):
     async def counters(self):
         return {c.name.lower(): await self.debug.read(region=Region.COUNTER, addr=c) for c in Counter}
 
-    async def run_step(self, axons, reward=0):
+    async def run_step(self, axons, reward=0, period=None):
+        """One step; with ``period``, the next step starts ``period`` cycles after this one
+        began (the fixed-period contract of :mod:`golden_model.power`).
+
+        A period step starts just after a rising edge, as logic in the same clock domain
+        would drive it: an input that changed at the falling edge would race a gated
+        core's enable, which is captured there, and reach the core a cycle late."""
+        if period is not None:
+            if reward:
+                raise ValueError("a period step takes no reward: the contract covers cores "
+                                 "without learning")
+            await RisingEdge(self.dut.clk)
+            # Offer the step's first transfer now; its driver looks at it from the falling
+            # edge on, as it always does.
+            driver = self.events if len(axons) else self.tick
+            if len(axons):
+                driver.payload.value = pack(self.axon_layout, axon=axons[0])
+            driver.valid.value = 1
+            begin = self.cycle()
+            await FallingEdge(self.dut.clk)
+        else:
+            begin = self.cycle()
         if reward:
             await self.config.send(pack(ConfigWrite, region=Region.COUNTER, data=reward,
                                         addr=learn_addr(LearnKind.PARAM, LearnParam.REWARD)))
@@ -289,6 +312,15 @@ class TB(BenchBase):
         self.current_step += 1
         await self.tick.send()
         await self.wait_idle()
+        if period is not None:
+            # To the falling edge of the step's last cycle; the next step's rising edge
+            # is then the first of its own.
+            left = begin + period - 1 - self.cycle()
+            if left < 0:
+                raise RuntimeError(f"step {self.current_step} took {period - left} cycles, "
+                                   f"over its period of {period}")
+            if left:
+                await ClockCycles(self.dut.clk, left, rising=False)
 
     async def measure(self, axons):
         """Deliver ``axons`` back to back, then update; returns cycle counts of both phases.
@@ -308,14 +340,15 @@ class TB(BenchBase):
                 "update_cycles": self.cycle() - delivered}
 
     async def run_job(self, image, steps, *, read_state=True, reference=None,
-                      progress=None, rewards=None, learn_every=0):
+                      progress=None, rewards=None, learn_every=0, period=None):
         """Reset, load, run every step against the reference; returns a result dict.
 
         ``reference`` is the image the golden model runs (default: ``image``);
         a different one shows that the scoreboard catches a wrong core. On a
         learning core, ``rewards`` gives each step's reward, and every
         ``learn_every`` steps (and after the last) the weights, eligibilities,
-        traces and LFSR are read and compared too.
+        traces and LFSR are read and compared too. With ``period`` each step lasts that
+        many cycles, and a gated core's ``gated_cycles`` is sampled at each step's end.
         """
         await self.reset()
         await self.load(image)
@@ -324,11 +357,17 @@ class TB(BenchBase):
         spikes = np.zeros((T, N), dtype=bool)
         us = np.zeros((T, N), dtype=np.int64)
         vs = np.zeros((T, N), dtype=np.int64)
-        learning = []
+        learning, gated = [], []
         for t, axons in enumerate(steps):
             self.spikes.items.clear()
             reward = 0 if rewards is None else int(rewards[t])
-            await self.run_step(axons, reward)
+            await self.run_step(axons, reward, period)
+            if period is not None and hasattr(self.dut, "gated_cycles"):
+                # At the falling edge of the step's last cycle: its edge is yet to come, and
+                # is counted if the gate holds it back.
+                await ReadOnly()
+                gated.append(int(self.dut.gated_cycles.value) + 1 - int(self.dut.clocked.value))
+                await Timer(1, unit="ns")       # out of the read-only phase, edges untouched
             expected, _ = ref.step(axons, reward)
             got = np.zeros(N, dtype=bool)
             order = [n for _, n in self.spikes.items]
@@ -352,4 +391,4 @@ class TB(BenchBase):
                 progress(t + 1, T)
         counters = await self.counters()
         return {"spikes": spikes, "u": us, "v": vs, "counters": counters, "learning": learning,
-                "mismatches": list(self.scoreboard.mismatches)}
+                "mismatches": list(self.scoreboard.mismatches), "gated_by_step": gated}

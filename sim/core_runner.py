@@ -21,14 +21,16 @@ from .runner import DEFAULT_BUILD_ROOT, build, run_tests
 __all__ = ["run_core_jobs", "run_jobs", "image_job", "measure_job"]
 
 
-def image_job(image, steps, *, read_state=True, reference=None, rewards=None, learn_every=0):
+def image_job(image, steps, *, read_state=True, reference=None, rewards=None, learn_every=0,
+              period=None):
     """Run ``image`` for ``steps``; the scoreboard's golden model runs ``reference`` (default
     ``image``). A learning core takes ``rewards`` per step and has its learning state
-    checked every ``learn_every`` steps."""
+    checked every ``learn_every`` steps. With ``period`` every step lasts that many cycles
+    (and a gated core's ``gated_cycles`` is sampled at each step's end)."""
     return {"kind": "image", "image": image, "steps": [list(map(int, s)) for s in steps],
             "read_state": read_state, "reference": reference,
             "rewards": None if rewards is None else [int(r) for r in rewards],
-            "learn_every": learn_every}
+            "learn_every": learn_every, "period": period}
 
 
 def measure_job(image, axons):
@@ -42,7 +44,8 @@ def run_core_jobs(params, jobs, *, sim=None, seed=0, event_gap=0.0, spike_stall=
 
     With ``gated`` (a :class:`~golden_model.power.PowerPolicy`) the design is a
     :class:`~rtl.power.GatedCore` with the generic clock gate, its controller set to that
-    policy; each result then holds ``gated_cycles`` and ``state_steps``.
+    policy through the config port; each result then holds ``gated_cycles``,
+    ``state_steps`` and ``power_settings``, read back through the debug port.
     ``log(message)`` hears about slow builds; ``quiet`` sends the simulator's own
     output to ``sim.log`` in the build folder.
     """
@@ -51,9 +54,8 @@ def run_core_jobs(params, jobs, *, sim=None, seed=0, event_gap=0.0, spike_stall=
     build_key = (params, "deep") if deep_pipeline else params
     make_top = lambda: LIFCore(params, deep_pipeline=deep_pipeline)
     if gated is not None:
-        from rtl.power import GatedCore
-        low, mid = gated.limits(params.n_axons)
-        spec["power"] = {"window": gated.window, "low": low, "mid": mid}
+        from rtl.power import GatedCore, power_writes
+        spec["power"] = [tuple(map(int, w)) for w in power_writes(gated, params.n_axons)]
         build_key = (build_key, "gated")
         make_top = lambda: GatedCore(params, backend="generic", deep_pipeline=deep_pipeline)
     return run_jobs(make_top, "lif_core", "sim.cocotb_lif_core", build_key, spec, sim=sim,

@@ -8,8 +8,10 @@ import pytest
 
 from golden_model.chip import ChipParams, simulate_chip
 from golden_model.params import CoreParams
+from golden_model.image import CoreImage, LIFProfile, SynapseTable
 from golden_model.power import (PUBLISHED, EnergyCoefficients, PowerPolicy, PowerState,
-                                activity_counts, energy_report, simulate_policy)
+                                StepTiming, activity_counts, core_step_timing, energy_report,
+                                gated_cycles, simulate_policy)
 from sim.stimulus import random_chip_image
 
 
@@ -86,3 +88,83 @@ def test_published_default_says_where_it_comes_from():
     with pytest.raises(TypeError, match=r"^neuron_updates must be joules per count \(a finite "
                                         r"number\) or None, not inf$"):
         EnergyCoefficients(neuron_updates=float("inf"))
+
+
+def _image(counts, n_neurons=32):
+    params = CoreParams(n_neurons=n_neurons, n_axons=len(counts), n_synapses=max(sum(counts), 1),
+                        max_delay=1)
+    table = SynapseTable.from_synapses(len(counts), [(a, n, 1, 1) for a, c in enumerate(counts)
+                                                      for n in range(c)])
+    return CoreImage(params=params, profiles=[LIFProfile(vth=1000)], neuron_profile=0,
+                     synapses=table)
+
+
+def test_step_timing_by_hand():
+    # Axons 0, 1, 2 have 2, 5 and 0 entries; 32 neurons.
+    image = _image([2, 5, 0])
+    spikes = np.zeros((5, 32), dtype=bool)
+    spikes[4, 31] = True        # the last neuron's spike leaves the FIFO one edge late
+    steps = [[], [0, 1], [2], [1, 2], []]
+    timing = core_step_timing(image, steps, spikes)
+    # [0, 1]: taken on 0 and 1; walks loaded on 1 and max(2, 1 + 2) = 3; the last entry is
+    # issued on 3 + 5 = 8 and drained by 13, where the tick is taken; busy 13 + 32 + 8.
+    # [2]: taken on 0, loaded on 1, empty by 2. [1, 2]: loads on 1 and max(2, 1 + 5) = 6;
+    # axon 1 drains by 1 + 5 + 5 = 11, axon 2 by 7.
+    assert timing.tick_edge.tolist() == [0, 13, 2, 11, 0]
+    assert timing.busy_edges.tolist() == [40, 53, 42, 51, 41]
+    deep = core_step_timing(image, steps, spikes, deep_pipeline=True)
+    assert (deep.busy_edges - timing.busy_edges).tolist() == [1] * 5
+
+
+def test_gated_cycles_by_hand():
+    timing = StepTiming(tick_edge=np.array([0, 3, 1]), busy_edges=np.array([10, 12, 6]))
+    states = np.array([[PowerState.SLEEP], [PowerState.REDUCED], [PowerState.ACTIVE]])
+    cc = gated_cycles([timing], states, 30)
+    # Step 0: its tick edge in ACTIVE (1 cycle), then SLEEP: 9 more busy cycles of 29.
+    # Step 1: 4 edges in SLEEP, then REDUCED from phase 0: 13 of its 26 cycles are off.
+    # Step 2: REDUCED, back at phase 0 after 26 cycles: cycles 0 and 2 are off, edges 0 and
+    # 1 (the tick) come on cycles 1 and 3; 26 cycles of ACTIVE follow.
+    assert cc.gated[:, 0].tolist() == [20, 13, 2]
+    assert cc.sleep[:, 0].tolist() == [29, 4, 0]
+    assert cc.reduced[:, 0].tolist() == [0, 26, 4]
+    assert cc.active[:, 0].tolist() == [1, 0, 26]
+    assert (cc.clocked + cc.gated == 30).all()
+    assert cc.total("gated").tolist() == [35]
+
+
+def test_reduced_phase_carries_across_steps():
+    # An odd number of REDUCED cycles leaves the phase at 1: the next step's first cycle
+    # is clocked.
+    timing = StepTiming(tick_edge=np.zeros(3, dtype=np.int64), busy_edges=np.ones(3, np.int64))
+    cc = gated_cycles([timing], np.full((3, 1), PowerState.REDUCED), 7)
+    # Step 0: 1 ACTIVE cycle, then 6 REDUCED from phase 0 (3 off). Step 1: the tick waits
+    # a cycle for phase 1 (1 off), then 5 cycles from phase 0 (3 off), ending at phase 1.
+    # Step 2: the tick comes at once, then 6 cycles from phase 0 (3 off).
+    assert cc.gated[:, 0].tolist() == [3, 4, 3]
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda: gated_cycles([StepTiming(np.array([5]), np.array([90]))],
+                          [[PowerState.REDUCED]], 100),
+     ValueError, "period 100 is too short: core 0 needs 174 cycles in step 0"),
+    (lambda: gated_cycles([], [[0]], 100), ValueError,
+     "timings must give one StepTiming per core (1), not 0"),
+    (lambda: gated_cycles([], [[0]], 0), ValueError,
+     "period must be a whole number of cycles, at least 1, not 0"),
+    (lambda: core_step_timing(_image([1, 1]), [[0]], np.zeros((1, 16), bool)), ValueError,
+     "spikes must be [T, n_neurons] = [1, 32], not of shape (1, 16)"),
+])
+def test_cycle_model_arguments(call, error, message):
+    with pytest.raises(error, match="^" + re.escape(message) + "$"):
+        call()
+
+
+def test_cycle_model_refuses_learning_cores():
+    from golden_model.params import LearningSpec, Rule
+    params = CoreParams(n_neurons=16, n_axons=2, n_synapses=4, max_delay=1,
+                        learning=LearningSpec(rule=Rule.STDP))
+    image = CoreImage(params=params, profiles=[LIFProfile(vth=1000)], neuron_profile=0,
+                      synapses=SynapseTable.from_synapses(2, [(0, 0, 1, 1)]))
+    message = "core_step_timing covers cores without learning; this core has STDP learning"
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        core_step_timing(image, [[0]], np.zeros((1, 16), bool))

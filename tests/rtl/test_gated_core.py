@@ -5,12 +5,14 @@ the gate closes is delivered, not lost."""
 
 import numpy as np
 import pytest
+from amaranth import ClockDomain, Module
 from amaranth.sim import Simulator
 
 from golden_model import CoreParams, simulate
-from golden_model.power import PowerPolicy, PowerState, simulate_policy
-from rtl.lif_core import Counter, Region, signed_value
-from rtl.power import GatedCore
+from golden_model.power import (PowerPolicy, PowerState, core_step_timing, gated_cycles,
+                                simulate_policy)
+from rtl.lif_core import Counter, Region, config_writes, signed_value
+from rtl.power import POWER_BASE, GatedCore, PowerReg, power_writes
 from sim.amaranth_sim import CoreBench, push
 from sim.stimulus import random_image, random_inputs
 
@@ -102,3 +104,144 @@ def test_an_event_in_the_cycle_of_gating_is_delivered(backend, delay):
     for step, neuron in bench.spikes:
         spikes[step, neuron] = True
     np.testing.assert_array_equal(spikes, golden.spikes)
+
+
+def _fixed_period(dut, image, steps, period, writes=()):
+    """Run ``steps`` under the fixed-period contract: each step's events back to back from
+    its first cycle, then the tick, and the next step ``period`` cycles later. Returns the
+    ``gated_cycles`` counter at each step's end and the ``(step, neuron)`` spikes. The
+    run starts with two cycles of reset, as on a board (and on Verilator)."""
+    clock, out, spikes = [0], {"gated": []}, []
+    top = Module()
+    top.domains.sync = sync = ClockDomain()
+    top.submodules.dut = dut
+
+    async def count(ctx):
+        async for _ in ctx.tick():
+            clock[0] += 1
+
+    async def main(ctx):
+        ctx.set(sync.rst, 1)
+        await ctx.delay(2e-8)
+        ctx.set(sync.rst, 0)
+        for region, addr, data in list(config_writes(image)) + list(writes):
+            await push(ctx, dut.config, {"region": region, "addr": addr, "data": data})
+        await ctx.tick().until(~dut.busy)
+        for axons in steps:
+            begin = clock[0]
+            for a in axons:
+                await push(ctx, dut.axon_in, {"axon": int(a)})
+            await push(ctx, dut.tick)
+            await ctx.tick().until(~dut.busy)
+            assert clock[0] - begin < period
+            await ctx.tick().repeat(period - (clock[0] - begin))
+            out["gated"].append(ctx.get(dut.gated_cycles))
+
+    async def collect(ctx):
+        ctx.set(dut.spike_out.ready, 1)
+        async for _, _, valid, neuron in ctx.tick().sample(dut.spike_out.valid,
+                                                           dut.spike_out.payload.neuron):
+            if valid:
+                spikes.append((len(out["gated"]), int(neuron)))
+
+    sim = Simulator(top)
+    sim.add_clock(1e-8)
+    sim.add_testbench(count, background=True)
+    sim.add_testbench(collect, background=True)
+    sim.add_testbench(main)
+    sim.run()
+    return np.array(out["gated"]), spikes
+
+
+# (neurons, axons, axons with synapses, entries, max delay, deep pipeline, activity,
+#  policy: window, low %, mid %)
+CYCLE_CASES = [
+    (16, 8, 8, 64, 2, False, 0.001, (2, 10, 40)),
+    (16, 8, 4, 64, 1, False, 0.05, (1, 5, 20)),      # half the axons have no synapses
+    (32, 16, 16, 256, 3, False, 0.3, (3, 20, 35)),
+    (64, 4, 4, 200, 1, False, 0.8, (4, 0, 90)),
+    (16, 16, 8, 128, 4, True, 0.02, (2, 2, 10)),
+    (32, 8, 8, 96, 2, True, 0.5, (1, 45, 55)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(CYCLE_CASES)))
+def test_gated_cycles_equal_the_golden_count(case):
+    """Step by step, the RTL's gated-cycle counter equals the golden cycle model's count,
+    under random policies (set through the config port, not at build time)."""
+    N, A, used, S, D, deep, rate, (window, low, mid) = CYCLE_CASES[case]
+    rng = np.random.default_rng([91, case])
+    params = CoreParams(n_neurons=N, n_axons=A, n_synapses=S, max_delay=D)
+    image = random_image(rng, params, n_axons=used)
+    steps = random_inputs(rng, A, 30, rate=rate)
+    policy = PowerPolicy(window=window, low_pct=low, mid_pct=mid)
+    golden = simulate(image, steps)
+    timing = core_step_timing(image, steps, golden.spikes, deep_pipeline=deep)
+    states = simulate_policy(np.array([[len(s)] for s in steps]), policy, A)
+    period = 2 * int(timing.busy_edges.max()) + 12 + 7 * case
+    expected = gated_cycles([timing], states, period)
+    dut = GatedCore(params, deep_pipeline=deep)
+    got, spikes = _fixed_period(dut, image, steps, period,
+                                power_writes(policy, params.n_axons))
+    assert got.tolist() == np.cumsum(expected.gated[:, 0]).tolist()
+    assert sorted(spikes) == [tuple(x) for x in np.argwhere(golden.spikes).tolist()]
+    # The run changes state (so both halves of a step are exercised), and the clock stopped.
+    assert len(set(states[:, 0].tolist())) >= 2 and got[-1] > 0
+
+
+def test_power_registers_through_config_and_debug():
+    params = CoreParams(n_neurons=16, n_axons=8, n_synapses=32, max_delay=1)
+    rng = np.random.default_rng(5)
+    image = random_image(rng, params)
+    steps = random_inputs(rng, 8, 12, rate=0.05)
+    policy = PowerPolicy(window=3, low_pct=20, mid_pct=60)
+    dut = GatedCore(params)         # built with the default policy; set at run time
+    bench = CoreBench(dut, seed=1)
+    out = {}
+
+    async def read(ctx, reg):
+        return await bench.debug_read(ctx, Region.COUNTER, POWER_BASE + reg)
+
+    async def main(ctx):
+        await bench.load(ctx, image)
+        out["defaults"] = [await read(ctx, r) for r in (PowerReg.WINDOW, PowerReg.LOW,
+                                                        PowerReg.MID)]
+        for region, addr, data in power_writes(policy, params.n_axons):
+            await push(ctx, dut.config, {"region": region, "addr": addr, "data": data})
+        out["settings"] = [await read(ctx, r) for r in (PowerReg.WINDOW, PowerReg.LOW,
+                                                        PowerReg.MID)]
+        # A write to a read-only power register changes nothing.
+        await push(ctx, dut.config, {"region": Region.COUNTER,
+                                     "addr": POWER_BASE + PowerReg.GATED_CYCLES, "data": 77})
+        for axons in steps:
+            await bench.run_step(ctx, axons)
+        await ctx.tick().repeat(20)
+        # Asleep now: reading the power registers must not start the core's clock.
+        clocked = []
+        before = ctx.get(dut.gated_cycles)
+        for reg in PowerReg:
+            out[reg] = await read(ctx, reg)
+            clocked.append(ctx.get(dut.gate.clocked))
+        out["clocked"] = clocked
+        out["gated_span"] = (before, ctx.get(dut.gated_cycles))
+        out["ports"] = (ctx.get(dut.state), [ctx.get(dut.state_steps[s]) for s in PowerState])
+        out["sops"] = await bench.debug_read(ctx, Region.COUNTER, Counter.SOPS)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(main)
+    sim.add_testbench(bench.collect, background=True)
+    sim.run()
+    defaults = PowerPolicy()
+    assert out["defaults"] == [defaults.window, *defaults.limits(8)]
+    assert out["settings"] == [3, *policy.limits(8)] == [3, 4, 14]
+    states = simulate_policy(np.array([[len(s)] for s in steps]), policy, 8)[:, 0]
+    assert out[PowerReg.STATE] == out["ports"][0] == PowerState.SLEEP == states[-1]
+    # The steps begun in each state: the states of the 12 steps.
+    steps_in = [int((states == s).sum()) for s in PowerState]
+    assert [out[PowerReg.ACTIVE_STEPS], out[PowerReg.REDUCED_STEPS],
+            out[PowerReg.SLEEP_STEPS]] == out["ports"][1] == steps_in
+    lo, hi = out["gated_span"]
+    assert lo <= out[PowerReg.GATED_CYCLES] <= hi and lo > 0
+    assert not any(out["clocked"])
+    assert out["sops"] == simulate(image, steps).n_sops
