@@ -96,6 +96,7 @@ STATUS_FIELDS = (
 STATUS_LOADED = 1         # flags bit 0
 STATUS_BUSY = 2           # flags bit 1
 STATUS_CYCLE_COUNTERS = 4  # flags bit 2: the chip has its cycle counters
+STATUS_GATING = 8         # flags bit 3: the cores are clock-gated, with power registers
 
 WRITE_RECORD = struct.Struct("<BBHI")      # core, region, addr, data
 READ_REQUEST = struct.Struct("<BBHH")      # core, region, addr, count

@@ -45,13 +45,14 @@ def _cycle_counter_holes():
     return holes
 
 
-def address_windows(params, *, write, cycle_counters=True):
+def address_windows(params, *, write, cycle_counters=True, gating=False):
     """``{region: [(lo, hi), ...]}``: the addresses ``lo <= addr < hi`` a host may write or read.
 
     Every region of every core has the same map; region 15 (the chip's
     counters) can only be read and region 14 (key/mask tables) only written.
     Without ``cycle_counters`` the cycle counters of the cores and of the chip
-    cannot be read.
+    cannot be read. With ``gating`` the cores' power registers
+    (:class:`rtl.power.PowerReg`) are there too: the settings for writing, all for reading.
     """
     if not isinstance(params, ChipParams):
         raise TypeError(f"params must be a ChipParams, not {params!r}")
@@ -65,6 +66,11 @@ def address_windows(params, *, write, cycle_counters=True):
         learn.append((LEARN_BASE, learn_addr(LearnKind.PARAM, len(LearnParam))))
         learn += [(learn_addr(kind), learn_addr(kind, n)) for kind, _, n in trace_memories(p)]
     windows[Region.COUNTER] = learn if write else [(0, len(Counter))] + learn
+    if gating:
+        from .power import POWER_BASE, POWER_WRITABLE, PowerReg
+        span = len(POWER_WRITABLE) if write else len(PowerReg)
+        windows[Region.COUNTER] = sorted(windows[Region.COUNTER] +
+                                         [(POWER_BASE, POWER_BASE + span)])
     windows[OutRegion.OUT_START] = [(0, p.n_neurons)]
     windows[OutRegion.OUT_COUNT] = [(0, p.n_neurons)]
     windows[OutRegion.OUT_ENTRY] = [(0, params.n_routes)]
@@ -132,6 +138,9 @@ class HostInterface(wiring.Component):
         Whether the chip behind it has its cycle counters (see
         :class:`~rtl.chip.Chip`). Without them, a ``READ`` of one is refused
         with ``BAD_ADDRESS``, and ``STATUS`` clears its flag.
+    gating : bool
+        Whether the chip's cores are clock-gated (``Chip(gating=...)``): their power
+        registers can then be written and read, and ``STATUS`` sets its flag.
 
     Ports
     -----
@@ -145,7 +154,7 @@ class HostInterface(wiring.Component):
         chip is busy, bit 3 an error reply starts.
     """
 
-    def __init__(self, params, *, max_payload=512, cycle_counters=True):
+    def __init__(self, params, *, max_payload=512, cycle_counters=True, gating=False):
         try:
             if not isinstance(params, ChipParams):
                 raise TypeError(f"params must be a ChipParams, not {params!r}")
@@ -155,6 +164,8 @@ class HostInterface(wiring.Component):
                 raise ValueError(f"max_payload must be between 16 and 4096, not {max_payload}")
             if not isinstance(cycle_counters, bool):
                 raise TypeError(f"cycle_counters must be True or False, not {cycle_counters!r}")
+            if not isinstance(gating, bool):
+                raise TypeError(f"gating must be True or False, not {gating!r}")
             if params.rows > 255 or params.cols > 255:
                 raise ValueError("the host protocol addresses at most 255 rows and columns")
         except (TypeError, ValueError):
@@ -163,6 +174,7 @@ class HostInterface(wiring.Component):
         self.params = params
         self.max_payload = max_payload
         self.cycle_counters = cycle_counters
+        self.gating = gating
         super().__init__({
             "rx": In(stream.Signature(8)),
             "tx": Out(stream.Signature(8)),
@@ -490,7 +502,8 @@ class HostInterface(wiring.Component):
         m.d.sync += [line_frame_errors.eq(frame_errors + self.line_errors),
                      line_overrun_total.eq(overruns + self.line_overruns)]
         status_values = {
-            "magic": MAGIC, "version": VERSION, "flags": Cat(loaded, chip_busy, self.cycle_counters),
+            "magic": MAGIC, "version": VERSION, "flags": Cat(loaded, chip_busy, self.cycle_counters,
+                                                  self.gating),
             "timestep": self.timestep, "params_id": params_id(p), "rows": p.rows,
             "cols": p.cols, "n_neurons": p.core.n_neurons, "n_axons": p.core.n_axons,
             "max_payload": P, "writes": writes, "load_crc": load_crc,
@@ -521,7 +534,7 @@ class HostInterface(wiring.Component):
         lo_c, hi_c, known_c = Signal(16), Signal(17), Signal()
         with m.Switch(Cat(c_addr[12:16], c_region[:4], is_write)):
             for write in (False, True):
-                for r, spans in address_windows(p, write=write).items():
+                for r, spans in address_windows(p, write=write, gating=self.gating).items():
                     for w_lo, w_hi in spans:
                         for page in range(w_lo >> 12, ((w_hi - 1) >> 12) + 1):
                             with m.Case(page | int(r) << 4 | write << 8):

@@ -56,7 +56,7 @@ class HostTop(wiring.Component):
     activity: Out(4)
 
     def __init__(self, chip_params, *, clk_hz, baud=115200, max_payload=512,
-                 synapse_ram="dual", cycle_counters=True, deep_pipeline=False):
+                 synapse_ram="dual", cycle_counters=True, deep_pipeline=False, gating=None):
         try:
             if not isinstance(chip_params, ChipParams):
                 raise TypeError(f"chip_params must be a ChipParams, not {chip_params!r}")
@@ -70,6 +70,7 @@ class HostTop(wiring.Component):
         self.synapse_ram = synapse_ram
         self.cycle_counters = cycle_counters
         self.deep_pipeline = deep_pipeline
+        self.gating = gating
         super().__init__()
 
     def elaborate(self, platform):
@@ -80,7 +81,7 @@ class HostTop(wiring.Component):
                                 max_payload=self.max_payload,
                                 synapse_ram=self.synapse_ram,
                                 cycle_counters=self.cycle_counters,
-                                deep_pipeline=self.deep_pipeline)
+                                deep_pipeline=self.deep_pipeline, gating=self.gating)
         m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx),
                      host.line_errors.eq(rx.frame_errors), host.line_overruns.eq(rx.overruns),
                      self.activity.eq(host.activity)]
@@ -99,16 +100,20 @@ class HostTop(wiring.Component):
 
 
 def host_and_chip(m, chip_params, *, platform=None, max_payload=512, synapse_ram="dual",
-                  cycle_counters=True, deep_pipeline=False):
+                  cycle_counters=True, deep_pipeline=False, gating=None):
     """Add a :class:`HostInterface` and the :class:`Chip` behind it to module ``m``.
+
+    ``gating`` (a :class:`~golden_model.power.PowerPolicy`) clock-gates every core under
+    its own power controller, starting from that policy.
 
     Returns ``(host, chip)``; the host's byte streams and line counters are left to
     the caller. ``RESET`` resets the chip's registers a clock later.
     """
     m.submodules.host = host = HostInterface(chip_params, max_payload=max_payload,
-                                             cycle_counters=cycle_counters)
+                                             cycle_counters=cycle_counters,
+                                             gating=gating is not None)
     chip = Chip(chip_params, synapse_ram=synapse_ram, cycle_counters=cycle_counters,
-                deep_pipeline=deep_pipeline)
+                deep_pipeline=deep_pipeline, gating=gating)
     # The reset reaches every register of the chip, so it is registered.
     chip_reset = Signal()
     if getattr(platform, "family", None) == "ecp5":

@@ -23,9 +23,10 @@ def latency_job(image, events):
 def run_chip_jobs(params, jobs, *, sim=None, seed=0, event_gap=0.0, out_stall=0.0,
                   build_root=None, log=None, quiet=False, deep_pipeline=False, gating=None):
     """Simulate ``jobs`` on a ``Chip(params, deep_pipeline=..., gating=...)``; returns
-    ``(results, passed)``."""
+    ``(results, passed)``. A gated chip's results hold ``power``: for each core, its
+    :class:`~rtl.power.PowerReg` registers, read through the chip's debug port."""
     spec = {"params": params, "jobs": jobs, "seed": seed, "event_gap": event_gap,
-            "out_stall": out_stall}
+            "out_stall": out_stall, "gated": gating is not None}
     build_key = (params, "deep") if deep_pipeline else params
     if gating is not None:
         build_key = (build_key, "gated", gating)

@@ -24,6 +24,7 @@ from golden_model.lif_core import CoreState
 from rtl.chip import CHIP_REGION, ChipCounter, chip_config_layout, chip_config_writes, \
     chip_debug_layout, host_event_layout
 from rtl.lif_core import Counter, Region, signed_value
+from rtl.power import POWER_BASE, PowerReg
 from rtl.router import packet_layout
 from .cocotb_bench import (BenchBase, DebugReader, JobFiles, Scoreboard, StreamDriver,
                            StreamMonitor, pack)
@@ -177,6 +178,9 @@ async def run_chip(dut):
             result = await tb.run_job(job["image"], job["steps"], state_every=job["state_every"],
                                       progress=files.progress, keymask=job.get("keymask"))
             mismatches += len(result["mismatches"])
+            if spec.get("gated"):
+                result["power"] = [[await tb.read(k, Region.COUNTER, POWER_BASE + reg)
+                                    for reg in PowerReg] for k in range(tb.params.n_cores)]
         result["wall_s"] = time.perf_counter() - wall
         files.job_done(job, result)
     assert mismatches == 0, f"{mismatches} mismatches against the golden chip model"

@@ -27,9 +27,10 @@ PERIOD = 1e-8
 class _Harness(Elaboratable):
     """A byte stream in and out of a board top, with or without the UART lines."""
 
-    def __init__(self, chip_params, *, uart, divisor, max_payload, cycle_counters):
+    def __init__(self, chip_params, *, uart, divisor, max_payload, cycle_counters, gating):
         self.chip_params, self.uart, self.divisor = chip_params, uart, divisor
         self.max_payload, self.cycle_counters = max_payload, cycle_counters
+        self.gating = gating
         self.to_board = stream.Signature(8).flip().create()
         self.from_board = stream.Signature(8).create()
         self.timestep = Signal(32)
@@ -40,7 +41,8 @@ class _Harness(Elaboratable):
             baud = 1_000_000
             m.submodules.top = top = HostTop(self.chip_params, clk_hz=baud * self.divisor,
                                              baud=baud, max_payload=self.max_payload,
-                                             cycle_counters=self.cycle_counters)
+                                             cycle_counters=self.cycle_counters,
+                                             gating=self.gating)
             m.submodules.pc_tx = pc_tx = UARTTx(self.divisor)
             m.submodules.pc_rx = pc_rx = UARTRx(self.divisor)
             m.d.comb += [top.rx.eq(pc_tx.tx), pc_rx.rx.eq(top.tx)]
@@ -48,7 +50,7 @@ class _Harness(Elaboratable):
             wiring.connect(m, pc_rx.data, wiring.flipped(self.from_board))
         else:
             host, chip = host_and_chip(m, self.chip_params, max_payload=self.max_payload,
-                                       cycle_counters=self.cycle_counters)
+                                       cycle_counters=self.cycle_counters, gating=self.gating)
             m.d.comb += self.timestep.eq(chip.timestep)
             wiring.connect(m, wiring.flipped(self.to_board), host.rx)
             wiring.connect(m, host.tx, wiring.flipped(self.from_board))
@@ -63,14 +65,14 @@ class SimLink:
     """
 
     def __init__(self, chip_params, *, uart=False, divisor=4, max_payload=512,
-                 cycle_counters=True):
+                 cycle_counters=True, gating=None):
         self.chip_params = chip_params
         self.uart = uart
         self.divisor = divisor
         self.clk_hz = 1 / PERIOD
         self.baud = None if not uart else self.clk_hz / divisor
         self._dut = _Harness(chip_params, uart=uart, divisor=divisor, max_payload=max_payload,
-                             cycle_counters=cycle_counters)
+                             cycle_counters=cycle_counters, gating=gating)
         self._out = collections.deque()
         self._in = collections.deque()
         self._sim = Simulator(self._dut)

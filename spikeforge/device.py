@@ -73,6 +73,14 @@ class GoldenTransport:
         s = self.state.cores[core]
         return s.u.copy(), s.v.copy()
 
+    def power(self, core):
+        raise DeviceError("the golden model has no clock to gate: power status needs a chip "
+                          "built with gating, simulated (Device.simulated(..., gating=policy))"
+                          " or on a board")
+
+    def set_power_policy(self, policy, cores):
+        self.power(0)
+
     @property
     def timestep(self):
         return 0 if self.state is None else self.state.t
@@ -238,6 +246,34 @@ class ProtocolTransport:
         v = [signed_value(d, S) for d in self.read(core, Region.V, 0, N)]
         return np.array(u, dtype=np.int64), np.array(v, dtype=np.int64)
 
+    def _gated(self):
+        if not self.status()["flags"] & pr.STATUS_GATING:
+            raise DeviceError(f"the {self.name} chip was built without clock gating; it has "
+                              "no power registers")
+
+    def power(self, core):
+        from golden_model.power import PowerState
+        from rtl.lif_core import Region
+        from rtl.power import POWER_BASE, PowerReg
+        self._gated()
+        words = dict(zip(PowerReg, self.read(core, Region.COUNTER, POWER_BASE, len(PowerReg))))
+        return {"state": PowerState(words[PowerReg.STATE]).name.lower(),
+                "window": words[PowerReg.WINDOW], "low": words[PowerReg.LOW],
+                "mid": words[PowerReg.MID], "gated_cycles": words[PowerReg.GATED_CYCLES],
+                "steps": {"active": words[PowerReg.ACTIVE_STEPS],
+                          "reduced": words[PowerReg.REDUCED_STEPS],
+                          "sleep": words[PowerReg.SLEEP_STEPS]}}
+
+    def set_power_policy(self, policy, cores):
+        from rtl.power import power_writes
+        self._gated()
+        writes = power_writes(policy, self.params.core.n_axons)
+        # A write opens the load again; committing it (every write since the load, and
+        # these) lets the network run on, its state untouched.
+        self.write([(core, region, addr, data) for core in cores
+                    for region, addr, data in writes])
+        self.commit()
+
     def counters(self):
         """The chip's counters by name; a chip built without cycle counters has none of them."""
         from rtl.chip import CHIP_REGION, ChipCounter
@@ -301,15 +337,17 @@ class Device:
 
     @classmethod
     def simulated(cls, params, *, uart=False, divisor=4, max_payload=512, timeout=2e-3,
-                  link=None, cycle_counters=True):
+                  link=None, cycle_counters=True, gating=None):
         """The board top in the Amaranth simulator; ``link`` may wrap it (to inject faults).
 
-        ``cycle_counters=False`` simulates a chip built without them, as on the iCEBreaker.
+        ``cycle_counters=False`` simulates a chip built without them, as on the iCEBreaker;
+        ``gating`` (a :class:`~golden_model.power.PowerPolicy`) one whose cores are
+        clock-gated, starting from that policy.
         """
         from sim.host_link import SimLink
         params = _check_params(params)
         link = link or SimLink(params, uart=uart, divisor=divisor, max_payload=max_payload,
-                               cycle_counters=cycle_counters)
+                               cycle_counters=cycle_counters, gating=gating)
         return cls(ProtocolTransport(params, link, timeout=timeout, name="simulated"))
 
     @classmethod
@@ -342,6 +380,30 @@ class Device:
             raise ValueError(f"core must be between 0 and {self.params.n_cores - 1}, "
                              f"not {core}")
         return self.transport.state_of(core)
+
+    def power(self, core=0):
+        """Core ``core``'s power controller: its ``state`` now, its settings (``window``
+        in steps, ``low`` and ``mid`` in events per window), ``gated_cycles``, and the
+        ``steps`` begun in each state. Only a chip built with gating has one."""
+        self._check_core(core)
+        return self.transport.power(core)
+
+    def set_power_policy(self, policy, cores=None):
+        """Set the power controllers of ``cores`` (default: every core) to ``policy`` (a
+        :class:`~golden_model.power.PowerPolicy`); a load resets them to the built one."""
+        from golden_model.power import PowerPolicy
+        if not isinstance(policy, PowerPolicy):
+            raise TypeError(f"policy must be a PowerPolicy, not {policy!r}")
+        cores = range(self.params.n_cores) if cores is None else list(cores)
+        for core in cores:
+            self._check_core(core)
+        self.transport.set_power_policy(policy, cores)
+
+    def _check_core(self, core):
+        if isinstance(core, bool) or not isinstance(core, (int, np.integer)) or \
+                not 0 <= core < self.params.n_cores:
+            raise ValueError(f"core must be between 0 and {self.params.n_cores - 1}, "
+                             f"not {core!r}")
 
     @property
     def timestep(self):

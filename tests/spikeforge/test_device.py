@@ -1,5 +1,7 @@
 """The host runtime: one script on the golden model and on the simulated board gives the same spikes."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -178,3 +180,64 @@ def test_protocol_constants_reach_the_board(link):
     # The fingerprint the board reports is the host's, so a mismatch above is real.
     t = ProtocolTransport(CHIP, link, timeout=TIMEOUT)
     assert t.status()["params_id"] == pr.params_id(CHIP)
+
+
+def test_a_gated_chip_reports_its_power_states():
+    """A chip whose cores are clock-gated: same spikes as the golden model; each core's power
+    registers, set and read over the protocol, give the states the golden policy predicts
+    from the events the golden chip delivered to that core."""
+    from golden_model.chip import simulate_chip
+    from golden_model.power import PowerPolicy, simulate_policy
+    from rtl.lif_core import Region
+    from rtl.power import POWER_BASE, PowerReg
+    built = PowerPolicy(window=8, low_pct=10, mid_pct=50)
+    policy = PowerPolicy(window=2, low_pct=45, mid_pct=70)
+    rng = np.random.default_rng(31)
+    image = random_chip_image(rng, CHIP, host_all=True)
+    inputs = random_chip_inputs(rng, CHIP, 12, rate=0.2)
+    inputs[4:8] = [[]] * 4                  # a quieter stretch (the network keeps itself going)
+    board = Device.simulated(CHIP, timeout=TIMEOUT, gating=built)
+    assert board.transport.status()["flags"] & pr.STATUS_GATING
+    board.load(image)
+    assert board.power(1)["window"] == 8
+    board.set_power_policy(policy)
+    golden = simulate_chip(image, inputs)
+    np.testing.assert_array_equal(board.run(inputs), _golden_events(image, inputs))
+    states = simulate_policy(golden.events, policy, CHIP.core.n_axons)
+    for core in range(CHIP.n_cores):
+        p = board.power(core)
+        assert (p["window"], p["low"], p["mid"]) == (2, *policy.limits(CHIP.core.n_axons))
+        assert [p["steps"][s] for s in ("active", "reduced", "sleep")] == \
+            [int((states[:, core] == s).sum()) for s in range(3)]
+        assert p["state"] == ("active", "reduced", "sleep")[states[-1, core]]
+    assert {0, 1, 2} <= set(states.ravel().tolist())
+    assert board.power(0)["gated_cycles"] > 0 and board.power(1)["gated_cycles"] > 0
+    # Only the settings can be written.
+    with pytest.raises(DeviceError, match=r"^the board refused WRITE: record 0 addresses core 0 "
+                                          rf"region 10 address {POWER_BASE + PowerReg.STATE}, "
+                                          r"which does not exist$"):
+        board.transport.write([(0, Region.COUNTER, POWER_BASE + PowerReg.STATE, 1)])
+
+
+def _golden_events(image, inputs):
+    dev = Device.golden(CHIP)
+    dev.load(image)
+    return dev.run(inputs)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: Device.golden(CHIP), "the golden model has no clock to gate: power status needs "
+     "a chip built with gating, simulated (Device.simulated(..., gating=policy)) or on a board"),
+    (lambda: Device.simulated(CHIP, timeout=TIMEOUT),
+     "the simulated chip was built without clock gating; it has no power registers"),
+])
+def test_power_needs_a_gated_chip(make, message):
+    from golden_model.power import PowerPolicy
+    dev = make()
+    for call in (lambda: dev.power(0), lambda: dev.set_power_policy(PowerPolicy())):
+        with pytest.raises(DeviceError, match="^" + re.escape(message) + "$"):
+            call()
+    with pytest.raises(ValueError, match=r"^core must be between 0 and 1, not 2$"):
+        dev.power(2)
+    with pytest.raises(TypeError, match=r"^policy must be a PowerPolicy, not 5$"):
+        dev.set_power_policy(5)
