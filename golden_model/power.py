@@ -15,7 +15,8 @@ starts ACTIVE. The states change how fast a core runs, never what it computes.
 
 **Energy** is ``sum(count * coefficient)`` over the counts :func:`activity_counts`
 takes from a chip run: synaptic operations, neuron updates, learning updates, routed
-packets, and the steps each core spent in each state. The coefficients are the
+packets, and, given a step period, the cycles each core spent in each state and the
+cycles its clock ran or was gated. The coefficients are the
 user's; :data:`PUBLISHED` holds the only default this model ships, with its source.
 A count whose coefficient is unknown is reported as unpriced, never priced by guess.
 
@@ -238,8 +239,8 @@ def gated_cycles(timings, states, period):
 
 # ---- energy -----------------------------------------------------------------------------------
 
-_COUNTS = ("sops", "neuron_updates", "learning_updates", "routed_packets", "active_steps",
-           "reduced_steps", "sleep_steps")
+_COUNTS = ("sops", "neuron_updates", "learning_updates", "routed_packets", "active_cycles",
+           "reduced_cycles", "sleep_cycles", "clocked_cycles", "gated_cycles")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,9 +253,11 @@ class EnergyCoefficients:
     neuron_updates: float = None
     learning_updates: float = None
     routed_packets: float = None
-    active_steps: float = None
-    reduced_steps: float = None
-    sleep_steps: float = None
+    active_cycles: float = None
+    reduced_cycles: float = None
+    sleep_cycles: float = None
+    clocked_cycles: float = None
+    gated_cycles: float = None
     source: str = "user"
 
     def __post_init__(self):
@@ -291,12 +294,14 @@ def _mesh_routes(table, n_neurons):
 
 
 def activity_counts(image, chip_run, states=None, neuron_updates_per_step=None,
-                    learning_updates=None):
+                    learning_updates=None, *, period=None, deep_pipeline=False):
     """Per core, the counts the energy model prices, from a chip ``image`` and its run.
 
-    ``states`` (from :func:`simulate_policy`) gives the steps in each power state;
-    ``neuron_updates_per_step`` the neurons each core updates every step (default: every
-    neuron of the core); ``learning_updates`` per core, if the cores learn.
+    ``states`` (from :func:`simulate_policy`) gives the steps in each power state (default:
+    always ACTIVE); ``neuron_updates_per_step`` the neurons each core updates every step
+    (default: every neuron of the core); ``learning_updates`` per core, if the cores learn.
+    With ``period`` (cycles per step) come the cycle counts of :func:`gated_cycles`, each
+    core timed by :func:`core_step_timing` on the events the run delivered to it.
     """
     spikes = np.asarray(chip_run.spikes)
     T, C, N = spikes.shape
@@ -314,10 +319,19 @@ def activity_counts(image, chip_run, states=None, neuron_updates_per_step=None,
     if states is None:
         states = np.full((T, C), PowerState.ACTIVE)
     states = np.asarray(states)
+    if states.shape != (T, C):
+        raise ValueError(f"states must be [T, n_cores] = [{T}, {C}], not of shape {states.shape}")
     for name, state in (("active_steps", PowerState.ACTIVE), ("reduced_steps",
                                                               PowerState.REDUCED),
                         ("sleep_steps", PowerState.SLEEP)):
         counts[name] = (states == state).sum(axis=0).astype(np.int64)
+    if period is not None:
+        timings = [core_step_timing(image.cores[c], [chip_run.axons[t][c] for t in range(T)],
+                                    spikes[:, c], deep_pipeline=deep_pipeline)
+                   for c in range(C)]
+        cycles = gated_cycles(timings, states, period)
+        for name in ("active", "reduced", "sleep", "clocked", "gated"):
+            counts[f"{name}_cycles"] = cycles.total(name)
     return counts
 
 
@@ -328,8 +342,13 @@ def energy_report(counts, coefficients, n_steps):
     per_core = None
     priced, unpriced = {}, []
     for name in _COUNTS:
-        c = np.asarray(counts[name], dtype=np.float64)
         coef = getattr(coefficients, name)
+        if name not in counts:
+            if coef is not None:
+                raise ValueError(f"{name} has a coefficient, but the counts have no cycles: "
+                                 "count them with a step period")
+            continue
+        c = np.asarray(counts[name], dtype=np.float64)
         if coef is None:
             if c.sum():
                 unpriced.append(name)

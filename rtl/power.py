@@ -25,7 +25,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden_model.power import PowerState
 
-__all__ = ["PowerController", "GatedCore", "PowerReg", "POWER_BASE", "COUNTER_BITS",
+__all__ = ["PowerController", "GatedCore", "PoweredCore", "PowerReg", "POWER_BASE", "COUNTER_BITS",
            "power_writes"]
 
 #: Width of the event, cycle and step counters; they saturate rather than wrap.
@@ -132,57 +132,35 @@ class PowerController(wiring.Component):
         return m
 
 
-class GatedCore(wiring.Component):
-    """A :class:`~rtl.lif_core.LIFCore` behind a :class:`~rtl.clock_gate.ClockGate`, run by
-    its own :class:`PowerController`.
+class PoweredCore(wiring.Component):
+    """A :class:`~rtl.lif_core.LIFCore` with the power registers of its controller: the
+    settings ``window``, ``low`` and ``mid`` (from ``policy``, then from config writes) and
+    the answers to debug reads of every :class:`PowerReg`, from the controller's ``state``,
+    ``gated_cycles`` and ``state_steps`` (inputs). Everything else passes to the core.
 
-    The ports are the core's (``axon_in``, ``tick``, ``spike_out``, ``config``, ``debug``,
-    ``busy``, ``timestep``), so it stands wherever a core does, plus the controller's
-    ``state``, ``gated_cycles`` and ``state_steps``, and the gate's ``clocked`` (this
-    cycle's edge reaches the core), for a testbench. The controller's
-    ``window``, ``low`` and ``mid`` start from ``policy`` and are written, like everything
-    else of it is read, through the config and debug ports (:class:`PowerReg`); those
-    accesses are answered beside the core and do not wake it. ``backend`` goes to the
-    gate; ``core_args`` to the core.
-
-    A core sees only the edges its gate lets through, so every handshake across the
-    boundary is qualified by ``clocked``: the outside may only take from, or give to, the
-    core on an edge the core sees too. Nothing is lost or repeated while the clock is off,
-    and an offer wakes the core in the same cycle (``busy`` includes the core's input
-    valids, and config and debug requests wake it as well).
+    It is what a :class:`GatedCore` puts behind its gate: the settings are written rarely,
+    so they need the clock only when the core has it.
     """
 
-    def __init__(self, params, *, policy=None, backend="auto", **core_args):
-        from golden_model.power import PowerPolicy
-        from rtl.clock_gate import ClockGate
+    def __init__(self, params, policy, **core_args):
         from rtl.lif_core import LIFCore
-        policy = PowerPolicy() if policy is None else policy
-        if not isinstance(policy, PowerPolicy):
-            raise TypeError(f"policy must be a PowerPolicy, not {policy!r}")
         self.params, self.policy = params, policy
         self.core = LIFCore(params, **core_args)
-        self.gate = ClockGate(self.core, backend=backend)
         ports = dict(self.core.signature.members)
-        ports.update(state=Out(2), clocked=Out(1), gated_cycles=Out(COUNTER_BITS),
-                     state_steps=Out(data.ArrayLayout(COUNTER_BITS, 3)))
+        ports.update(window=Out(16), low=Out(COUNTER_BITS), mid=Out(COUNTER_BITS),
+                     state=In(2), gated_cycles=In(COUNTER_BITS),
+                     state_steps=In(data.ArrayLayout(COUNTER_BITS, 3)))
         super().__init__(ports)
-
-    @property
-    def backend_used(self):
-        return self.gate.backend_used
 
     def elaborate(self, platform):
         from rtl.lif_core import Region
         m = Module()
-        m.submodules.gate = gate = self.gate
-        m.submodules.power = power = PowerController()
-        core = self.core
-        on = gate.clocked
-
+        m.submodules.core = core = self.core
         low, mid = self.policy.limits(self.params.n_axons)
         window = Signal(16, init=self.policy.window)
         low_r = Signal(COUNTER_BITS, init=low)
         mid_r = Signal(COUNTER_BITS, init=mid)
+        m.d.comb += [self.window.eq(window), self.low.eq(low_r), self.mid.eq(mid_r)]
 
         def power_reg(request):
             """(is a power register, which one) for a config or debug request."""
@@ -195,7 +173,7 @@ class GatedCore(wiring.Component):
         cfg_power, cfg_reg = power_reg(self.config)
         m.d.comb += [core.config.valid.eq(self.config.valid & ~cfg_power),
                      core.config.payload.eq(self.config.payload),
-                     self.config.ready.eq(Mux(cfg_power, 1, core.config.ready & on))]
+                     self.config.ready.eq(cfg_power | core.config.ready)]
         with m.If(self.config.valid & cfg_power):
             with m.Switch(cfg_reg):
                 for reg, target in ((PowerReg.WINDOW, window), (PowerReg.LOW, low_r),
@@ -203,53 +181,116 @@ class GatedCore(wiring.Component):
                     with m.Case(reg):
                         m.d.sync += target.eq(self.config.payload.data)
 
-        # Debug: a power register is answered the next cycle from here, in order with the
-        # core's answers (one request is open at a time).
+        # Debug: a power register is answered the next cycle, with its value then, in order
+        # with the core's answers (one request is open at a time).
         dbg_power, dbg_reg = power_reg(self.debug.req)
         core_open = Signal()        # the core owes an answer
-        p_valid, p_data = Signal(), Signal(32)
+        p_valid, p_reg = Signal(), Signal(3)
         values = {PowerReg.WINDOW: window, PowerReg.LOW: low_r, PowerReg.MID: mid_r,
-                  PowerReg.STATE: power.state, PowerReg.GATED_CYCLES: power.gated_cycles,
-                  PowerReg.ACTIVE_STEPS: power.state_steps[PowerState.ACTIVE],
-                  PowerReg.REDUCED_STEPS: power.state_steps[PowerState.REDUCED],
-                  PowerReg.SLEEP_STEPS: power.state_steps[PowerState.SLEEP]}
+                  PowerReg.STATE: self.state, PowerReg.GATED_CYCLES: self.gated_cycles,
+                  PowerReg.ACTIVE_STEPS: self.state_steps[PowerState.ACTIVE],
+                  PowerReg.REDUCED_STEPS: self.state_steps[PowerState.REDUCED],
+                  PowerReg.SLEEP_STEPS: self.state_steps[PowerState.SLEEP]}
+        p_data = Signal(32)
+        with m.Switch(p_reg):
+            for reg, value in values.items():
+                with m.Case(reg):
+                    m.d.comb += p_data.eq(value)
         m.d.comb += [
             core.debug.req.valid.eq(self.debug.req.valid & ~dbg_power & ~p_valid),
             core.debug.req.payload.eq(self.debug.req.payload),
             self.debug.req.ready.eq(~p_valid & Mux(dbg_power, ~core_open,
-                                                   core.debug.req.ready & on)),
-            self.debug.resp.valid.eq(p_valid | (core.debug.resp.valid & on)),
+                                                   core.debug.req.ready)),
+            self.debug.resp.valid.eq(p_valid | core.debug.resp.valid),
             self.debug.resp.payload.eq(Mux(p_valid, p_data, core.debug.resp.payload)),
             core.debug.resp.ready.eq(self.debug.resp.ready & ~p_valid),
         ]
         with m.If(core.debug.req.valid & self.debug.req.ready):
             m.d.sync += core_open.eq(1)
-        with m.If(core.debug.resp.valid & core.debug.resp.ready & on):
+        with m.If(core.debug.resp.valid & core.debug.resp.ready):
             m.d.sync += core_open.eq(0)
         with m.If(self.debug.req.valid & dbg_power & self.debug.req.ready):
-            m.d.sync += p_valid.eq(1)
-            with m.Switch(dbg_reg):
-                for reg, value in values.items():
-                    with m.Case(reg):
-                        m.d.sync += p_data.eq(value)
+            m.d.sync += [p_valid.eq(1), p_reg.eq(dbg_reg)]
         with m.If(p_valid & self.debug.resp.ready):
             m.d.sync += p_valid.eq(0)
 
-        m.d.comb += [core.axon_in.valid.eq(self.axon_in.valid),
-                     core.axon_in.payload.eq(self.axon_in.payload),
-                     self.axon_in.ready.eq(core.axon_in.ready & on),
-                     core.tick.valid.eq(self.tick.valid),
-                     self.tick.ready.eq(core.tick.ready & on),
-                     self.spike_out.valid.eq(core.spike_out.valid & on),
-                     self.spike_out.payload.eq(core.spike_out.payload),
-                     core.spike_out.ready.eq(self.spike_out.ready)]
-        wake = core.busy | core.config.valid | core.debug.req.valid
+        m.d.comb += self.busy.eq(core.busy | p_valid)
+        wiring.connect(m, wiring.flipped(self.axon_in), core.axon_in)
+        wiring.connect(m, wiring.flipped(self.tick), core.tick)
+        wiring.connect(m, core.spike_out, wiring.flipped(self.spike_out))
+        m.d.comb += self.timestep.eq(core.timestep)
+        return m
+
+
+class GatedCore(wiring.Component):
+    """A :class:`~rtl.lif_core.LIFCore` behind a :class:`~rtl.clock_gate.ClockGate`, run by
+    its own :class:`PowerController`.
+
+    The ports are the core's (``axon_in``, ``tick``, ``spike_out``, ``config``, ``debug``,
+    ``busy``, ``timestep``), so it stands wherever a core does, plus the controller's
+    ``state``, ``gated_cycles`` and ``state_steps``, and the gate's ``clocked`` (this
+    cycle's edge reaches the core), for a testbench. The controller's ``window``, ``low``
+    and ``mid`` start from ``policy`` and are written, like everything else of it is read,
+    through the config and debug ports (:class:`PowerReg`): a :class:`PoweredCore` keeps
+    them behind the gate. ``backend`` goes to the gate; ``core_args`` to the core.
+
+    A core sees only the edges its gate lets through, so every handshake across the
+    boundary is qualified by ``clocked``: the outside may only take from, or give to, the
+    core on an edge the core sees too. Nothing is lost or repeated while the clock is off,
+    and an offer wakes the core in the same cycle (``busy`` includes the core's input
+    valids, and config and debug requests wake it as well).
+    """
+
+    def __init__(self, params, *, policy=None, backend="auto", **core_args):
+        from golden_model.power import PowerPolicy
+        from rtl.clock_gate import ClockGate
+        policy = PowerPolicy() if policy is None else policy
+        if not isinstance(policy, PowerPolicy):
+            raise TypeError(f"policy must be a PowerPolicy, not {policy!r}")
+        self.params, self.policy = params, policy
+        self.inner = PoweredCore(params, policy, **core_args)
+        self.core = self.inner.core
+        self.gate = ClockGate(self.inner, backend=backend)
+        ports = dict(self.core.signature.members)
+        ports.update(state=Out(2), clocked=Out(1), gated_cycles=Out(COUNTER_BITS),
+                     state_steps=Out(data.ArrayLayout(COUNTER_BITS, 3)))
+        super().__init__(ports)
+
+    @property
+    def backend_used(self):
+        return self.gate.backend_used
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.gate = gate = self.gate
+        m.submodules.power = power = PowerController()
+        inner = self.inner
+        on = gate.clocked
+
+        def into(outer, to):
+            m.d.comb += [to.valid.eq(outer.valid), to.payload.eq(outer.payload),
+                         outer.ready.eq(to.ready & on)]
+
+        def out_of(source, outer):
+            m.d.comb += [outer.valid.eq(source.valid & on), outer.payload.eq(source.payload),
+                         source.ready.eq(outer.ready)]
+
+        into(self.axon_in, inner.axon_in)
+        m.d.comb += [inner.tick.valid.eq(self.tick.valid),
+                     self.tick.ready.eq(inner.tick.ready & on)]
+        into(self.config, inner.config)
+        into(self.debug.req, inner.debug.req)
+        out_of(inner.spike_out, self.spike_out)
+        out_of(inner.debug.resp, self.debug.resp)
+        wake = inner.busy | self.config.valid | self.debug.req.valid
         m.d.comb += [
-            self.busy.eq(wake | p_valid), self.timestep.eq(core.timestep),
+            self.busy.eq(wake), self.timestep.eq(inner.timestep),
             power.event.eq(self.axon_in.valid & self.axon_in.ready),
             power.tick.eq(self.tick.valid & self.tick.ready),
             power.busy.eq(wake),
-            power.window.eq(window), power.low.eq(low_r), power.mid.eq(mid_r),
+            power.window.eq(inner.window), power.low.eq(inner.low), power.mid.eq(inner.mid),
+            inner.state.eq(power.state), inner.gated_cycles.eq(power.gated_cycles),
+            inner.state_steps.eq(power.state_steps),
             gate.en.eq(power.clock_en), power.clocked.eq(on),
             self.state.eq(power.state), self.clocked.eq(on),
             self.gated_cycles.eq(power.gated_cycles),

@@ -21,68 +21,118 @@ from rtl.power import GatedCore
 from .amaranth_sim import push
 from .toggles import count, instrument
 
-__all__ = ["measure", "PERIOD_S"]
+__all__ = ["measure", "run_fixed_period", "reductions", "PERIOD_S"]
 
 PERIOD_S = 1e-8     # simulated clock period; only ratios are reported
 
 
-def _run(top, image, steps, period, vcd_path):
-    """Simulate ``top``; returns ``(blocks, spikes, starts)``: what :func:`instrument` found,
-    ``(step, neuron)`` spikes, and the source-clock cycle each step began at."""
+def run_fixed_period(top, image, steps, period, *, writes=(), vcd_path=None):
+    """Simulate core ``top`` (a :class:`LIFCore` or :class:`GatedCore`) under the
+    fixed-period contract of :mod:`golden_model.power`: two cycles of reset, the image's
+    config writes and ``writes``, then each step's events back to back from its first
+    cycle, the tick, and the next step ``period`` cycles after. With ``vcd_path`` the run
+    is instrumented and dumped.
+
+    Returns a dict: ``spikes`` (``(step, neuron)``), ``starts`` (the source-clock cycle
+    each step began at, and the end), ``gated`` (a gated core's ``gated_cycles`` at each
+    step's end) and ``blocks`` (what :func:`instrument` found, with ``vcd_path``).
+    """
     wrapper = Module()
-    wrapper.domains.sync = ClockDomain()
+    wrapper.domains.sync = sync = ClockDomain()
     wrapper.submodules.dut = top
-    fragment, blocks = instrument(wrapper)
+    fragment, blocks = instrument(wrapper) if vcd_path is not None else (wrapper, None)
     sim = Simulator(fragment)
     sim.add_clock(PERIOD_S)
-    starts, spikes, clock = [], [], [0]
+    out = {"spikes": [], "starts": [], "gated": [], "blocks": blocks}
+    clock = [0]
+    gated = hasattr(top, "gated_cycles")
 
     async def cycles(ctx):
         async for _ in ctx.tick():
             clock[0] += 1
 
     async def main(ctx):
-        for region, addr, data in config_writes(image):
+        ctx.set(sync.rst, 1)
+        await ctx.delay(2 * PERIOD_S)
+        ctx.set(sync.rst, 0)
+        for region, addr, data in list(config_writes(image)) + list(writes):
             await push(ctx, top.config, {"region": region, "addr": addr, "data": data})
         await ctx.tick().until(~top.busy)
-        for axons in steps:
+        for t, axons in enumerate(steps):
             begin = clock[0]
-            starts.append(begin)
+            out["starts"].append(begin)
             for a in axons:
                 await push(ctx, top.axon_in, {"axon": int(a)})
             await push(ctx, top.tick)
             await ctx.tick().until(~top.busy)
-            # The rest of the step: the chip waits for its busier cores.
             left = period - (clock[0] - begin)
-            if left > 0:
+            if left < 0:
+                raise ValueError(f"period {period} is too short: step {t} took "
+                                 f"{clock[0] - begin} cycles")
+            if left:
                 await ctx.tick().repeat(left)
-        starts.append(clock[0])
+            if gated:
+                out["gated"].append(ctx.get(top.gated_cycles))
+        out["starts"].append(clock[0])
 
     async def collect(ctx):
         ctx.set(top.spike_out.ready, 1)
         async for _, _, valid, neuron in ctx.tick().sample(top.spike_out.valid,
                                                            top.spike_out.payload.neuron):
             if valid:
-                spikes.append((len(starts) - 1, int(neuron)))
+                out["spikes"].append((len(out["starts"]) - 1, int(neuron)))
 
     sim.add_testbench(cycles, background=True)
     sim.add_testbench(main)
     sim.add_testbench(collect, background=True)
-    with sim.write_vcd(str(vcd_path)):
+    if vcd_path is None:
         sim.run()
-    return blocks, spikes, starts
+    else:
+        with sim.write_vcd(str(vcd_path)):
+            sim.run()
+    return out
 
 
 def measure(image, steps, *, period, policy=None, backend="generic"):
     """``{"plain": ..., "gated": ...}``: for each build, ``counts`` (per block: register
-    toggles and clock edges per step, from the dump) and ``spikes``; each step lasts
-    ``period`` cycles of the free-running clock."""
+    toggles and clock edges per step, from the dump) and ``spikes`` (and the gated build's
+    ``gated_cycles`` at each step's end, ``gated``); each step lasts ``period`` cycles of
+    the free-running clock."""
     params = image.params
     results = {}
     with tempfile.TemporaryDirectory(prefix="spikeforge-power-") as tmp:
         for name, make in (("plain", lambda: LIFCore(params)),
                            ("gated", lambda: GatedCore(params, policy=policy, backend=backend))):
             vcd = Path(tmp) / f"{name}.vcd"
-            blocks, spikes, starts = _run(make(), image, steps, period, vcd)
-            results[name] = {"counts": count(vcd, blocks, starts), "spikes": sorted(spikes)}
+            run = run_fixed_period(make(), image, steps, period, vcd_path=vcd)
+            results[name] = {"counts": count(vcd, run["blocks"], run["starts"]),
+                             "spikes": sorted(run["spikes"]), "gated": run["gated"]}
     return results
+
+
+def _sum(counts, prefix, key, skip):
+    return sum(sum(c[key][skip:]) for block, c in counts.items() if block.startswith(prefix))
+
+
+def reductions(result, skip=0):
+    """What gating saved in a :func:`measure` result, from step ``skip`` on: fractions of the
+    plain core's clocked-register toggles (``clocked``), register toggles (``data``) and
+    clock edges (``edges``) saved; the controller's and gate's own clocked-register toggles
+    as a share of the plain core's (``controller``); and the saving with those counted in
+    (``clocked_with_controller``). ``None`` where the plain core had nothing to save."""
+    plain, gated = result["plain"]["counts"], result["gated"]["counts"]
+
+    def ratio(g, p):
+        return 1 - g / p if p else None
+    base = _sum(plain, "dut", "clocked", skip)
+    overhead = _sum(gated, "dut.power", "clocked", skip) + \
+        _sum({b: c for b, c in gated.items() if b == "dut.gate"}, "dut.gate", "clocked", skip)
+    return {
+        "clocked": ratio(_sum(gated, "dut.gate.inner", "clocked", skip), base),
+        "data": ratio(_sum(gated, "dut.gate.inner", "toggles", skip),
+                      _sum(plain, "dut", "toggles", skip)),
+        "edges": ratio(sum(gated["dut.gate.inner"]["edges"][skip:]),
+                       sum(plain["dut"]["edges"][skip:])),
+        "controller": overhead / base if base else None,
+        "clocked_with_controller": ratio(_sum(gated, "dut", "clocked", skip), base),
+    }

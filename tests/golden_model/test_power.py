@@ -53,31 +53,66 @@ def _run():
     image = random_chip_image(rng, params)
     steps = [[(int(rng.integers(0, 2)), int(rng.integers(0, 2)), int(rng.integers(0, 8)))
               for _ in range(int(rng.integers(0, 6)))] for _ in range(40)]
-    return image, simulate_chip(image, steps)
+    return image, simulate_chip(image, steps), steps
 
 
 def test_counts_come_from_the_run():
-    image, run = _run()
+    image, run, _ = _run()
     counts = activity_counts(image, run)
     assert counts["sops"].tolist() == run.sops.sum(axis=0).tolist()
     assert counts["routed_packets"].sum() == run.n_routed
     assert counts["neuron_updates"].tolist() == [16 * 40] * 4
     assert counts["active_steps"].tolist() == [40] * 4 and counts["sleep_steps"].sum() == 0
+    assert "gated_cycles" not in counts           # cycles need a step period
+
+
+def test_events_per_core_add_up():
+    # Each core's events are its external inputs and the packets routed to it the step
+    # before: together every external event and every packet but the last step's.
+    image, run, steps = _run()
+    external = sum(len(s) for s in steps)
+    assert run.events.sum() == external + run.routed[:-1].sum()
+    assert [[len(a) for a in step] for step in run.axons] == run.events.tolist()
+
+
+def test_cycle_counts_cover_every_cycle():
+    image, run, _ = _run()
+    # Any state sequence will do: this network's recurrent traffic keeps it ACTIVE under
+    # any policy, so the states are drawn.
+    states = np.random.default_rng(4).integers(0, 3, (40, 4))
+    counts = activity_counts(image, run, states, period=1200)
+    total = counts["active_cycles"] + counts["reduced_cycles"] + counts["sleep_cycles"]
+    assert total.tolist() == [40 * 1200] * 4
+    assert (counts["clocked_cycles"] + counts["gated_cycles"]).tolist() == [40 * 1200] * 4
+    assert (counts["gated_cycles"] > 0).all()
+    assert counts["active_cycles"].tolist() != [0] * 4
+    # Always ACTIVE: never gated.
+    assert activity_counts(image, run, period=1200)["gated_cycles"].tolist() == [0] * 4
 
 
 def test_energy_by_hand():
     counts = {"sops": np.array([100, 0]), "neuron_updates": np.array([10, 10]),
               "learning_updates": np.zeros(2), "routed_packets": np.array([3, 1]),
-              "active_steps": np.array([5, 0]), "reduced_steps": np.zeros(2),
-              "sleep_steps": np.array([0, 5])}
+              "active_cycles": np.array([50, 0]), "reduced_cycles": np.zeros(2),
+              "sleep_cycles": np.array([0, 50]), "clocked_cycles": np.array([50, 4]),
+              "gated_cycles": np.array([0, 46])}
     coef = EnergyCoefficients(sops=2e-12, neuron_updates=1e-12, routed_packets=5e-12,
-                              source="test figures")
+                              gated_cycles=0.5e-12, source="test figures")
     report = energy_report(counts, coef, n_steps=5)
-    assert report["total_j"] == pytest.approx(200e-12 + 20e-12 + 20e-12)
-    assert report["per_core_j"] == pytest.approx([225e-12, 15e-12])     # 200+10+15, 0+10+5
-    assert report["per_sop_j"] == pytest.approx(240e-12 / 100)
-    assert report["per_step_j"] == pytest.approx(48e-12)
-    assert report["unpriced"] == ["active_steps", "sleep_steps"]
+    assert report["total_j"] == pytest.approx(200e-12 + 20e-12 + 20e-12 + 23e-12)
+    # 200 + 10 + 15 and 0 + 10 + 5 + 23
+    assert report["per_core_j"] == pytest.approx([225e-12, 38e-12])
+    assert report["per_sop_j"] == pytest.approx(263e-12 / 100)
+    assert report["per_step_j"] == pytest.approx(263e-12 / 5)
+    assert report["unpriced"] == ["active_cycles", "sleep_cycles", "clocked_cycles"]
+
+
+def test_cycle_coefficients_need_cycle_counts():
+    counts = {"sops": np.array([1]), "neuron_updates": np.array([1]),
+              "learning_updates": np.array([0]), "routed_packets": np.array([0])}
+    with pytest.raises(ValueError, match=r"^gated_cycles has a coefficient, but the counts "
+                                         r"have no cycles: count them with a step period$"):
+        energy_report(counts, EnergyCoefficients(gated_cycles=1e-12), n_steps=1)
 
 
 def test_published_default_says_where_it_comes_from():

@@ -5,15 +5,15 @@ the gate closes is delivered, not lost."""
 
 import numpy as np
 import pytest
-from amaranth import ClockDomain, Module
 from amaranth.sim import Simulator
 
 from golden_model import CoreParams, simulate
 from golden_model.power import (PowerPolicy, PowerState, core_step_timing, gated_cycles,
                                 simulate_policy)
-from rtl.lif_core import Counter, Region, config_writes, signed_value
+from rtl.lif_core import Counter, Region, signed_value
 from rtl.power import POWER_BASE, GatedCore, PowerReg, power_writes
 from sim.amaranth_sim import CoreBench, push
+from sim.power_bench import run_fixed_period
 from sim.stimulus import random_image, random_inputs
 
 from .test_lif_core import assert_matches_golden
@@ -106,53 +106,6 @@ def test_an_event_in_the_cycle_of_gating_is_delivered(backend, delay):
     np.testing.assert_array_equal(spikes, golden.spikes)
 
 
-def _fixed_period(dut, image, steps, period, writes=()):
-    """Run ``steps`` under the fixed-period contract: each step's events back to back from
-    its first cycle, then the tick, and the next step ``period`` cycles later. Returns the
-    ``gated_cycles`` counter at each step's end and the ``(step, neuron)`` spikes. The
-    run starts with two cycles of reset, as on a board (and on Verilator)."""
-    clock, out, spikes = [0], {"gated": []}, []
-    top = Module()
-    top.domains.sync = sync = ClockDomain()
-    top.submodules.dut = dut
-
-    async def count(ctx):
-        async for _ in ctx.tick():
-            clock[0] += 1
-
-    async def main(ctx):
-        ctx.set(sync.rst, 1)
-        await ctx.delay(2e-8)
-        ctx.set(sync.rst, 0)
-        for region, addr, data in list(config_writes(image)) + list(writes):
-            await push(ctx, dut.config, {"region": region, "addr": addr, "data": data})
-        await ctx.tick().until(~dut.busy)
-        for axons in steps:
-            begin = clock[0]
-            for a in axons:
-                await push(ctx, dut.axon_in, {"axon": int(a)})
-            await push(ctx, dut.tick)
-            await ctx.tick().until(~dut.busy)
-            assert clock[0] - begin < period
-            await ctx.tick().repeat(period - (clock[0] - begin))
-            out["gated"].append(ctx.get(dut.gated_cycles))
-
-    async def collect(ctx):
-        ctx.set(dut.spike_out.ready, 1)
-        async for _, _, valid, neuron in ctx.tick().sample(dut.spike_out.valid,
-                                                           dut.spike_out.payload.neuron):
-            if valid:
-                spikes.append((len(out["gated"]), int(neuron)))
-
-    sim = Simulator(top)
-    sim.add_clock(1e-8)
-    sim.add_testbench(count, background=True)
-    sim.add_testbench(collect, background=True)
-    sim.add_testbench(main)
-    sim.run()
-    return np.array(out["gated"]), spikes
-
-
 # (neurons, axons, axons with synapses, entries, max delay, deep pipeline, activity,
 #  policy: window, low %, mid %)
 CYCLE_CASES = [
@@ -181,10 +134,11 @@ def test_gated_cycles_equal_the_golden_count(case):
     period = 2 * int(timing.busy_edges.max()) + 12 + 7 * case
     expected = gated_cycles([timing], states, period)
     dut = GatedCore(params, deep_pipeline=deep)
-    got, spikes = _fixed_period(dut, image, steps, period,
-                                power_writes(policy, params.n_axons))
+    run = run_fixed_period(dut, image, steps, period,
+                           writes=power_writes(policy, params.n_axons))
+    got = np.array(run["gated"])
     assert got.tolist() == np.cumsum(expected.gated[:, 0]).tolist()
-    assert sorted(spikes) == [tuple(x) for x in np.argwhere(golden.spikes).tolist()]
+    assert sorted(run["spikes"]) == [tuple(x) for x in np.argwhere(golden.spikes).tolist()]
     # The run changes state (so both halves of a step are exercised), and the clock stopped.
     assert len(set(states[:, 0].tolist())) >= 2 and got[-1] > 0
 
@@ -216,13 +170,10 @@ def test_power_registers_through_config_and_debug():
         for axons in steps:
             await bench.run_step(ctx, axons)
         await ctx.tick().repeat(20)
-        # Asleep now: reading the power registers must not start the core's clock.
-        clocked = []
+        # Asleep now: a read wakes the core only for itself.
         before = ctx.get(dut.gated_cycles)
         for reg in PowerReg:
             out[reg] = await read(ctx, reg)
-            clocked.append(ctx.get(dut.gate.clocked))
-        out["clocked"] = clocked
         out["gated_span"] = (before, ctx.get(dut.gated_cycles))
         out["ports"] = (ctx.get(dut.state), [ctx.get(dut.state_steps[s]) for s in PowerState])
         out["sops"] = await bench.debug_read(ctx, Region.COUNTER, Counter.SOPS)
@@ -243,5 +194,4 @@ def test_power_registers_through_config_and_debug():
             out[PowerReg.SLEEP_STEPS]] == out["ports"][1] == steps_in
     lo, hi = out["gated_span"]
     assert lo <= out[PowerReg.GATED_CYCLES] <= hi and lo > 0
-    assert not any(out["clocked"])
     assert out["sops"] == simulate(image, steps).n_sops
