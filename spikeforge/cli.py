@@ -139,6 +139,31 @@ def _plot(args):
     return 0
 
 
+def _power(args):
+    import json
+    from golden_model.power import PUBLISHED, PowerPolicy
+    from .netfile import load_network as load
+    from .power import format_power, measure_toggles, plot_power, power_report, \
+        read_coefficients
+    network, meta = load(args.net)
+    policy = PowerPolicy(window=args.window, low_pct=args.low, mid_pct=args.mid)
+    coefficients = read_coefficients(args.coefficients) if args.coefficients else PUBLISHED
+    counts, steps = _run_inputs(args, network, meta)
+    report = power_report(network, counts, steps, policy=policy, period=args.period,
+                          coefficients=coefficients)
+    if args.toggles:
+        measure_toggles(report, steps=args.toggle_steps,
+                        log=lambda line: print(line, flush=True))
+    print(format_power(report))
+    for path in plot_power(report, args.out):
+        print(f"wrote {path}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report.as_dict(), f, indent=2)
+        print(f"wrote {args.json}")
+    return 0
+
+
 def _add_input_options(parser, steps):
     parser.add_argument("net", help="a network file (spikeforge import writes one)")
     parser.add_argument("--steps", type=int, default=steps,
@@ -254,6 +279,34 @@ def build_parser():
                         ["model.npz", "model.npz --steps 300 --out plots/"], 100)
     plot.add_argument("--out", default="spikeforge-plots", help="folder for the PNGs")
     plot.set_defaults(func=_plot)
+    power = file_command(
+        "power", "per-core activity, power states, gated cycles and energy, with PNGs",
+        ["model.npz", "model.npz --window 8 --low 5 --mid 30 --period 4000",
+         "model.npz --coefficients my-fpga.json --toggles --out power/"], 200,
+        "\nEach core's events go through the power policy: SLEEP (clock gated while idle) "
+        "below --low percent of its input slots over a window, REDUCED (half-speed clock "
+        "enable) below --mid, else ACTIVE. Cycles are counted as a gated core's own counter "
+        "counts them when every step lasts --period cycles (default: the shortest period "
+        "that fits the busiest step at half speed). Energy is each count times a "
+        "coefficient: --coefficients is a JSON object of joules per count with a "
+        "\"source\"; without it only synaptic operations are priced, at Loihi's published "
+        "23.6 pJ. --toggles simulates the busiest core, gated and not, and counts register "
+        "toggles and clock edges from the VCD dumps (slow: minutes for a large core).")
+    power.add_argument("--window", type=int, default=16, help="steps per window (default 16)")
+    power.add_argument("--low", type=float, default=10.0,
+                       help="SLEEP below this percent of input slots (default 10)")
+    power.add_argument("--mid", type=float, default=50.0,
+                       help="REDUCED below this percent (default 50)")
+    power.add_argument("--period", type=int, default=None, help="cycles per step")
+    power.add_argument("--coefficients", default=None,
+                       help="JSON file of joules per count, with a \"source\"")
+    power.add_argument("--toggles", action="store_true",
+                       help="measure toggles of the busiest core from VCD dumps")
+    power.add_argument("--toggle-steps", type=int, default=40,
+                       help="steps simulated for --toggles (default 40)")
+    power.add_argument("--out", default="spikeforge-power", help="folder for the PNGs")
+    power.add_argument("--json", default=None, help="write the report as JSON")
+    power.set_defaults(func=_power)
     return parser
 
 
