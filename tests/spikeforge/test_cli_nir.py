@@ -198,8 +198,8 @@ def test_dt_is_required(capsys):
     assert "the following arguments are required: --dt" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["import", "run", "verify", "plot", "power", "build", "program",
-                                     "demo"])
+@pytest.mark.parametrize("command", ["import", "run", "verify", "plot", "power", "build",
+                                     "program", "demo"])
 def test_every_command_has_help_with_examples(command, capsys):
     with pytest.raises(SystemExit):
         main([command, "--help"])
