@@ -357,10 +357,11 @@ def _tail(path, lines=12):
 
 
 def build(board_name, chip_params, *, clk_mhz=None, baud=115200, build_dir, progress=print,
-          allow_timing_fail=False):
+          allow_timing_fail=False, gating=None):
     """Build ``HostTop(chip_params)`` for board ``board_name``; return the report as a dict.
 
-    ``clk_mhz`` is the target clock (the board's default when ``None``). The
+    ``clk_mhz`` is the target clock (the board's default when ``None``); ``gating`` (a
+    :class:`~golden_model.power.PowerPolicy`) clock-gates every core. The
     report is also written to ``build_dir/report.json``; see :func:`build_top`.
     """
     from . import board
@@ -368,7 +369,7 @@ def build(board_name, chip_params, *, clk_mhz=None, baud=115200, build_dir, prog
     info = board(board_name)
     for name in _FAMILY_TOOLS[info.family]:     # before a top exists that would go unused
         find_tool(name)
-    top = info.top(chip_params, clk_mhz=clk_mhz, baud=baud)
+    top = info.top(chip_params, clk_mhz=clk_mhz, baud=baud, gating=gating)
     return build_top(info, top, build_dir=build_dir, progress=progress,
                      allow_timing_fail=allow_timing_fail)
 
@@ -435,6 +436,7 @@ def build_top(info, top, *, build_dir, progress=print, allow_timing_fail=False):
 
     timing_error = check_timing(fmax)
     pll_report = getattr(top, "pll_report", lambda: None)()
+    gating_report = getattr(top, "gating_report", lambda platform: None)(platform)
     report = {
         "board": info.name,
         "device": info.device,
@@ -455,6 +457,7 @@ def build_top(info, top, *, build_dir, progress=print, allow_timing_fail=False):
         "io": used("io"),
         "totals": {**info.totals, "ff": info.totals["lut"], "io": available("io")},
         "pll": pll_report,
+        "clock_gating": gating_report,
         "nextpnr_utilisation": utilisation,
         "yosys_cells": stat["cells"],
         "steps_s": steps,

@@ -146,12 +146,15 @@ class BoardTop(Elaboratable):
     cycle_counters = True
     deep_pipeline = False
 
-    def __init__(self, chip_params, *, clk_mhz=None, baud=115200):
+    def __init__(self, chip_params, *, clk_mhz=None, baud=115200, gating=None):
         from golden_model.chip import ChipParams
+        from golden_model.power import PowerPolicy
 
         try:
             if not isinstance(chip_params, ChipParams):
                 raise TypeError(f"chip_params must be a ChipParams, not {chip_params!r}")
+            if gating is not None and not isinstance(gating, PowerPolicy):
+                raise TypeError(f"gating must be a PowerPolicy or None, not {gating!r}")
             if clk_mhz is None:
                 clk_mhz = self.default_clk_mhz
             if (isinstance(clk_mhz, bool) or not isinstance(clk_mhz, (int, float))
@@ -164,6 +167,7 @@ class BoardTop(Elaboratable):
             self._MustUse__silence = True      # rejected, not left unused
             raise
         self.chip_params = chip_params
+        self.gating = gating
         self.clk_mhz = float(clk_mhz)
         self.baud = baud
         out_mhz = self.input_mhz if self.pll is None else self.pll.out_mhz
@@ -178,6 +182,17 @@ class BoardTop(Elaboratable):
     def pll_report(self):
         """The PLL setting as a dict for the build report, or ``None`` without a PLL."""
         return None if self.pll is None else self.pll.as_dict()
+
+    def gating_report(self, platform):
+        """How the cores are clock-gated on ``platform``, for the build report: the gate's
+        backend (as ``auto`` picks it there) and the policy they start from; ``None`` for
+        a chip without gating."""
+        from rtl.clock_gate import backends_for
+        if self.gating is None:
+            return None
+        return {"backend": backends_for(platform)[0], "cores": self.chip_params.n_cores,
+                "window": self.gating.window, "low_pct": self.gating.low_pct,
+                "mid_pct": self.gating.mid_pct}
 
     def elaborate(self, platform):
         from rtl.soc import HostTop
@@ -216,7 +231,8 @@ class BoardTop(Elaboratable):
         m.submodules.host = host = HostTop(self.chip_params, clk_hz=self.clk_hz, baud=self.baud,
                                            synapse_ram=self.synapse_ram,
                                            cycle_counters=self.cycle_counters,
-                                           deep_pipeline=self.deep_pipeline)
+                                           deep_pipeline=self.deep_pipeline,
+                                           gating=self.gating)
 
         uart = platform.request("uart", 0, dir="-")
         m.submodules.uart_rx = rx_buf = io.Buffer("i", uart.rx)

@@ -32,8 +32,13 @@ def _build(args):
     params = _chip_params(args)
     out = args.out or f"build-{args.board}"
     try:
+        gating = None
+        if args.gating:
+            from golden_model.power import PowerPolicy
+            gating = PowerPolicy()
         report = build(args.board, params, clk_mhz=args.clk_mhz, baud=args.baud,
-                       build_dir=out, progress=lambda line: print(line, flush=True))
+                       build_dir=out, progress=lambda line: print(line, flush=True),
+                       gating=gating)
     except BuildError as e:
         print(f"spikeforge build: error: {e}", file=sys.stderr)
         return 1
@@ -54,6 +59,9 @@ def format_report(report):
             total = report.get("totals", {}).get(field)
             lines.append(f"  {field:6s} {report[field]:6d}" +
                          (f" / {total}" if total else ""))
+    gating = report.get("clock_gating")
+    if gating:
+        lines.append(f"  clock gating: {gating['cores']} cores, backend {gating['backend']}")
     lines.append(f"  bitstream {report['bitstream']} ({report['build_s']:.0f} s)")
     return "\n".join(lines)
 
@@ -220,6 +228,9 @@ def build_parser():
     build.add_argument("--clk-mhz", type=float, default=None,
                        help="target clock (default: the board's)")
     build.add_argument("--baud", type=int, default=115200, help="UART rate (default 115200)")
+    build.add_argument("--gating", action="store_true",
+                       help="clock-gate every core under its power controller (default "
+                            "policy; the host can change it at run time)")
     build.add_argument("--out", default=None, help="build folder (default build-BOARD)")
     build.set_defaults(func=_build)
 

@@ -585,3 +585,28 @@ def test_slowest_blocks_summary():
         "other": {"late_endpoints": 0, "blocks": [
             {"block": "host.tx", "worst_ns": 3.0, "late": 0}]},
     }
+
+
+@pytest.mark.parametrize("name,backend", [("icebreaker", "enable"), ("ulx3s-85f", "dcca")])
+def test_gated_top_uses_the_platforms_gate_and_reports_it(name, backend):
+    from golden_model.power import PowerPolicy
+    from rtl.power import GatedCore
+    info = board(name)
+    platform = info.platform()
+    chip = ChipParams(rows=1, cols=2, n_routes=16, fifo_depth=2, core=TINY.core)
+    top = info.top(chip, gating=PowerPolicy(window=4))
+    fragments = list(_fragments(Fragment.get(top, platform)))
+    cores = [f.origins[0] for f in fragments if f.origins and isinstance(f.origins[0], GatedCore)]
+    assert len(cores) == 2 and {c.backend_used for c in cores} == {backend}
+    # The ECP5's cores each run behind a DCCA (besides the chip's reset buffer, there too
+    # without gating); the iCE40 has none.
+    dcca = sum(1 for f in fragments if isinstance(f, Instance) and f.type == "DCCA")
+    ungated = info.top(chip)
+    plain = sum(1 for f in _fragments(Fragment.get(ungated, info.platform()))
+                if isinstance(f, Instance) and f.type == "DCCA")
+    assert dcca - plain == (2 if backend == "dcca" else 0)
+    assert top.gating_report(platform) == {"backend": backend, "cores": 2, "window": 4,
+                                           "low_pct": 10.0, "mid_pct": 50.0}
+    assert ungated.gating_report(platform) is None
+    with pytest.raises(TypeError, match=r"^gating must be a PowerPolicy or None, not 'yes'$"):
+        info.top(chip, gating="yes")

@@ -115,3 +115,22 @@ def _build_epilog():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     return sub.choices["build"].epilog.replace("\n", " ")
+
+
+def test_build_gating_reaches_the_build_and_its_report(capsys, monkeypatch, tmp_path):
+    import boards.build
+    from golden_model.power import PowerPolicy
+    seen = {}
+
+    def build(board, params, **kwargs):
+        seen.update(kwargs, board=board)
+        return {"board": board, "device": "LFE5U-85F", "timing_met": True, "fmax_mhz": {},
+                "fmax_constraint_mhz": {}, "bitstream": "top.bit", "build_s": 1.0,
+                "clock_gating": {"backend": "dcca", "cores": params.n_cores}}
+    monkeypatch.setattr(boards.build, "build", build)
+    assert main(["build", "--board", "ulx3s-85f", "--gating", "--out", str(tmp_path)]) == 0
+    assert seen["gating"] == PowerPolicy() and seen["board"] == "ulx3s-85f"
+    assert "  clock gating: 4 cores, backend dcca" in capsys.readouterr().out   # 2x2 default
+    assert main(["build", "--board", "ulx3s-85f", "--out", str(tmp_path)]) == 0
+    assert seen["gating"] is None
+    assert "clock gating" not in capsys.readouterr().out
