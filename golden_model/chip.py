@@ -217,7 +217,8 @@ class ChipRun:
     """``spikes``, ``u``, ``v``: ``[T, n_cores, n_neurons]``; ``host``: ``(t, x, y, neuron)`` rows;
     ``events``: ``[T, n_cores]``, the axon events each core took in each step (external
     inputs and the packets routed from the step before); ``axons[t][c]`` those events'
-    axons, in the order the core took them."""
+    axons, in the order the core took them; ``learn_updates``: ``[T, n_cores]``, the
+    learning rule's updates."""
     spikes: np.ndarray
     u: np.ndarray
     v: np.ndarray
@@ -227,6 +228,7 @@ class ChipRun:
     state: ChipState
     events: np.ndarray = None
     axons: list = None
+    learn_updates: np.ndarray = None
 
     @property
     def n_routed(self):
@@ -301,6 +303,7 @@ def simulate_chip(image, inputs, n_steps=None, state=None, keymask=None):
     sops = np.zeros((T, C), dtype=np.int64)
     routed = np.zeros(T, dtype=np.int64)
     n_events = np.zeros((T, C), dtype=np.int64)
+    learn_updates = np.zeros((T, C), dtype=np.int64)
     axons = []
     host = []
     for t, external in enumerate(steps):
@@ -309,7 +312,9 @@ def simulate_chip(image, inputs, n_steps=None, state=None, keymask=None):
             events = np.concatenate([external[c], state.pending[c]])
             n_events[t, c] = len(events)
             axons[t].append(events)
+            before = state.cores[c].learn_updates
             spikes[t, c], sops[t, c] = core_step(state.cores[c], image.cores[c], events, tables[c])
+            learn_updates[t, c] = state.cores[c].learn_updates - before
             us[t, c], vs[t, c] = state.cores[c].u, state.cores[c].v
         if keymask is None:
             state.pending, out = route_spikes(p, image.routes, spikes[t])
@@ -321,4 +326,4 @@ def simulate_chip(image, inputs, n_steps=None, state=None, keymask=None):
         state.t += 1
     return ChipRun(spikes=spikes, u=us, v=vs, host=np.array(host, dtype=np.int64).reshape(-1, 4),
                    sops=sops, routed=routed, state=state, events=n_events,
-                   axons=axons)
+                   axons=axons, learn_updates=learn_updates)

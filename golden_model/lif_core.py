@@ -51,6 +51,7 @@ class CoreState:
     learn: LearningState = None   # None on a core without learning
     target: np.ndarray = None     # per synapse entry; structural plasticity changes it
     structural: StructuralState = None
+    learn_updates: int = 0        # the rule's updates so far (the RTL's LEARN_UPDATES)
 
     @classmethod
     def initial(cls, image):
@@ -72,7 +73,8 @@ class CoreState:
                          None if self.weight is None else self.weight.copy(),
                          None if self.learn is None else self.learn.copy(),
                          None if self.target is None else self.target.copy(),
-                         None if self.structural is None else self.structural.copy())
+                         None if self.structural is None else self.structural.copy(),
+                         self.learn_updates)
 
 
 @dataclasses.dataclass
@@ -158,7 +160,7 @@ def step(state, image, axons, table=None, reward=0):
     sops = deliver(state, image, axons)
     spikes = update(state, image, table, advance=False)
     if state.learn is not None:
-        learn_step(state, image, axons, spikes, reward)
+        state.learn_updates += learn_step(state, image, axons, spikes, reward)
     elif reward:
         raise ValueError(f"reward must be 0 on a core without learning, not {reward}")
     state.t += 1

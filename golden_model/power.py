@@ -299,7 +299,8 @@ def activity_counts(image, chip_run, states=None, neuron_updates_per_step=None,
 
     ``states`` (from :func:`simulate_policy`) gives the steps in each power state (default:
     always ACTIVE); ``neuron_updates_per_step`` the neurons each core updates every step
-    (default: every neuron of the core); ``learning_updates`` per core, if the cores learn.
+    (default: every neuron of the core); ``learning_updates`` per core (default: the
+    learning rule's updates the run counted).
     With ``period`` (cycles per step) come the cycle counts of :func:`gated_cycles`, each
     core timed by :func:`core_step_timing` on the events the run delivered to it.
     """
@@ -309,8 +310,9 @@ def activity_counts(image, chip_run, states=None, neuron_updates_per_step=None,
     per_step = np.full(C, N) if neuron_updates_per_step is None else \
         np.broadcast_to(np.asarray(neuron_updates_per_step, dtype=np.int64), (C,))
     counts["neuron_updates"] = per_step * T
-    counts["learning_updates"] = np.zeros(C, dtype=np.int64) if learning_updates is None \
-        else np.asarray(learning_updates, dtype=np.int64)
+    if learning_updates is None:
+        learning_updates = np.asarray(chip_run.learn_updates).sum(axis=0)
+    counts["learning_updates"] = np.asarray(learning_updates, dtype=np.int64)
     # A packet is charged to the core whose spike made it: one per mesh entry of the neuron.
     fired = spikes.sum(axis=0)
     counts["routed_packets"] = np.array(

@@ -203,3 +203,24 @@ def test_cycle_model_refuses_learning_cores():
     message = "core_step_timing covers cores without learning; this core has STDP learning"
     with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
         core_step_timing(image, [[0]], np.zeros((1, 16), bool))
+
+
+def test_learning_updates_come_from_the_run():
+    # The STDP rule computes a change for each plastic synapse whose axon had an event (all
+    # three, every step) and again for each whose target spiked.
+    from golden_model.params import LearningSpec, Rule
+    from spikeforge.network import InputPopulation, Network, Population, Projection
+    from spikeforge.simulate import run
+    net = Network()
+    inp = net.add(InputPopulation(3))
+    pop = net.add(Population(3, LIFProfile(vth=5)))
+    net.add(Projection.one_to_one(inp, pop, 3, plastic=True))
+    net.add(Projection.dense(pop, pop, np.eye(3, dtype=np.int64)[::-1] * 2))
+    core = CoreParams(n_neurons=16, n_axons=8, n_synapses=8, max_delay=1,
+                      learning=LearningSpec(rule=Rule.STDP))
+    res = run(net, {inp: np.ones((25, 3), dtype=np.int64)}, chip=ChipParams(1, 1, core))
+    counts = activity_counts(res.compiled.image, res.chip_run)
+    spikes = res.chip_run.spikes[:, 0, :3].sum(axis=1)
+    assert spikes.sum() > 0
+    assert res.chip_run.learn_updates[:, 0].tolist() == (3 + spikes).tolist()
+    assert counts["learning_updates"].tolist() == [3 * 25 + spikes.sum()]
