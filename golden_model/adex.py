@@ -127,7 +127,8 @@ def _number(name, value, positive=False):
 class AdExProfile:
     """One profile in the core's integer units (see the module's text): voltages ``EL``,
     ``VT``, ``Vr``, ``V_peak`` as ``S``-bit state values, the jump ``b`` in the units of
-    ``w``; the coefficients ``kL``, ``kx``, ``kE``, ``kw`` and ``ka`` as :class:`Coef`."""
+    ``w``; the coefficients ``kL``, ``kx``, ``kE``, ``kw`` and ``ka`` as :class:`Coef`,
+    ``kL`` and ``kw`` in ``[0, 1)``."""
     EL: int
     VT: int
     Vr: int
@@ -148,6 +149,12 @@ class AdExProfile:
         for name in ("kL", "kx", "kE", "kw", "ka"):
             if not isinstance(getattr(self, name), Coef):
                 raise TypeError(f"{name} must be a Coef, not {getattr(self, name)!r}")
+        # The leak and the adaptation's relaxation move a value toward its target by a
+        # fraction of the way: a step of 1 or more would overshoot (and outgrow the datapath).
+        for name in ("kL", "kw"):
+            c = getattr(self, name)
+            if not 0 <= c.m < (1 << c.s):
+                raise ValueError(f"{name} must be at least 0 and below 1, not {c.value:g}")
 
     @classmethod
     def from_float(cls, *, C, gL, EL, VT, dT, a, tw, b, Vr, V_peak=0.0, dt=0.1,
@@ -212,7 +219,9 @@ def exp_term(x_q, kE, state_bits):
     k, r = f >> 10, f & 0x3FF
     p = EXP2_TABLE[k] + (((EXP2_TABLE[k + 1] - EXP2_TABLE[k]) * r) >> 10)
     t = np.int64(kE.m) * p
-    shift = kE.s + 16 - n
+    # n <= 17 at X_MAX, so the shift is at least -1; beyond 63 a floor shift of t (under
+    # 40 bits) is its sign, as 63 gives.
+    shift = np.minimum(kE.s + 16 - n, 63)
     value = np.where(shift >= 0, t >> np.maximum(shift, 0), t << np.maximum(-shift, 0))
     top = signed_max(state_bits)
     return np.where(x_q < X_MIN, 0, np.where(x_q > X_MAX, top, np.clip(value, -top, top)))

@@ -125,6 +125,10 @@ def test_regimes_against_the_float_reference(name):
     (lambda: Coef.of("kx", 1e6), ValueError, "kx must be below 32768 in magnitude, not "
                                             "1000000.0"),
     (lambda: Coef(1 << 15, 0), ValueError, "m must be between -32768 and 32767, not 32768"),
+    (lambda: AdExProfile(**{**TONIC.__dict__, "kL": Coef(3, 1)}), ValueError,
+     "kL must be at least 0 and below 1, not 1.5"),
+    (lambda: AdExProfile(**{**TONIC.__dict__, "kw": Coef(-1, 4)}), ValueError,
+     "kw must be at least 0 and below 1, not -0.0625"),
     (lambda: simulate_neuron(TONIC, [0.5]), ValueError,
      "current must be a 1-D array of integers (state units per step)"),
     (lambda: simulate_neuron("tonic", [1]), TypeError,
