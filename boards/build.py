@@ -30,6 +30,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 __all__ = ["BuildError", "ToolNotFoundError", "YOWASP_TOOLS", "find_tool", "first_use",
@@ -184,6 +185,28 @@ def parse_yosys_stat(stat, family):
                         if kind.startswith(names["ff_prefix"]))
     figures["cells"] = dict(sorted(cells.items()))
     return figures
+
+
+def synth_stat(top, family, *, dsp=True, name="unit"):
+    """Resource figures (as :func:`parse_yosys_stat`) of elaboratable ``top`` after yosys's
+    synthesis for ``family`` ("ice40" or "ecp5") alone, without place and route: a
+    component's cost, for reports and benchmarks. ``dsp=False`` synthesises for an iCE40
+    without DSP blocks (an HX or LP part), where multipliers become adders."""
+    from amaranth.back import verilog
+
+    if family not in _CELLS:
+        raise ValueError(f"family must be one of {', '.join(_CELLS)}, not {family!r}")
+    env, paths = tool_environment(["yosys"])
+    synth = f"synth_{family}" + (" -dsp" if dsp and family == "ice40" else "")
+    with tempfile.TemporaryDirectory(prefix="spikeforge-synth-") as tmp:
+        # The tools see only their working folder.
+        pathlib.Path(tmp, f"{name}.v").write_text(verilog.convert(top, name=name))
+        script = f"read_verilog {name}.v; {synth} -top {name}; tee -q -o stat.json stat -json"
+        result = subprocess.run([paths["yosys"], "-q", "-p", script], cwd=tmp, env=env,
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            raise BuildError(f"yosys failed on {name}: {result.stderr.strip()[-500:]}")
+        return parse_yosys_stat(json.loads(pathlib.Path(tmp, "stat.json").read_text()), family)
 
 
 def _clock_name(net):
