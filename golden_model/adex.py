@@ -128,7 +128,9 @@ class AdExProfile:
     """One profile in the core's integer units (see the module's text): voltages ``EL``,
     ``VT``, ``Vr``, ``V_peak`` as ``S``-bit state values, the jump ``b`` in the units of
     ``w``; the coefficients ``kL``, ``kx``, ``kE``, ``kw`` and ``ka`` as :class:`Coef`,
-    ``kL`` and ``kw`` in ``[0, 1)``."""
+    ``kL`` and ``kw`` in ``[0, 1)``. In a core, a step's input is the synaptic sum shifted
+    left by ``weight_exp``, plus ``bias`` (a constant current, as the voltage it adds in a
+    step), saturated to ``S`` bits."""
     EL: int
     VT: int
     Vr: int
@@ -140,10 +142,14 @@ class AdExProfile:
     kw: Coef
     ka: Coef
     state_bits: int = 16
+    bias: int = 0
+    weight_exp: int = 0
 
     def __post_init__(self):
         S = check_int("state_bits", self.state_bits, 12, 24)
-        for name in ("EL", "VT", "Vr", "V_peak", "b"):
+        object.__setattr__(self, "weight_exp", check_int("weight_exp", self.weight_exp, 0,
+                                                         S - 1))
+        for name in ("EL", "VT", "Vr", "V_peak", "b", "bias"):
             object.__setattr__(self, name, check_int(name, getattr(self, name),
                                                      -signed_max(S), signed_max(S)))
         for name in ("kL", "kx", "kE", "kw", "ka"):
@@ -190,6 +196,12 @@ class AdExProfile:
                    kx=Coef.of("kx", 2 ** (16 - F) / dT), kE=Coef.of("kE", kL * dT * one),
                    kw=Coef.of("kw", dt / tw), ka=Coef.of("ka", a * dt / C * (1 << W_EXTRA)),
                    state_bits=state_bits, **ints)
+
+    def check_fits(self, core, name="profile"):
+        """A profile of a core with ``CoreParams`` ``core`` has its state width."""
+        if self.state_bits != core.state_bits:
+            raise ValueError(f"{name}.state_bits must be the core's {core.state_bits}, not "
+                             f"{self.state_bits}")
 
     @staticmethod
     def input_of(I, C, dt=0.1, state_bits=16):

@@ -11,9 +11,17 @@ import numpy as np
 from .learning import check_rule_params, default_homeostasis_params, default_rule_params
 from .lif import ProfileTable
 from .structural import StructuralParams
-from .params import CoreParams, LIFProfile, check_int
+from .params import CoreParams, LIFProfile, NeuronModel, check_int
 
-__all__ = ["SynapseTable", "CoreImage"]
+__all__ = ["SynapseTable", "CoreImage", "profile_class"]
+
+
+def profile_class(model):
+    """The profile type of a core of ``model`` neurons."""
+    from .adex import AdExProfile
+    from .izhikevich import IzhikevichProfile
+    return {NeuronModel.LIF: LIFProfile, NeuronModel.IZHIKEVICH: IzhikevichProfile,
+            NeuronModel.ADEX: AdExProfile}[model]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,9 +116,11 @@ class CoreImage:
         if not 1 <= len(profiles) <= p.n_profiles:
             raise ValueError(f"profiles must hold between 1 and {p.n_profiles} profiles "
                              f"(n_profiles), not {len(profiles)}")
+        kind = profile_class(p.neuron_model)
         for i, prof in enumerate(profiles):
-            if not isinstance(prof, LIFProfile):
-                raise TypeError(f"profiles[{i}] must be a LIFProfile, not {prof!r}")
+            if not isinstance(prof, kind):
+                raise TypeError(f"profiles[{i}] must be a {kind.__name__} (the core's neurons "
+                                f"are {p.neuron_model.name}), not {prof!r}")
             prof.check_fits(p, name=f"profiles[{i}]")
         object.__setattr__(self, "profiles", profiles)
 
@@ -197,4 +207,8 @@ class CoreImage:
 
     @property
     def profile_table(self):
+        """Per-neuron LIF parameter columns; ``None`` for a core of another model, whose
+        update takes its neurons profile by profile."""
+        if self.params.neuron_model is not NeuronModel.LIF:
+            return None
         return ProfileTable.from_profiles(self.profiles).gather(self.neuron_profile)

@@ -138,6 +138,12 @@ class IzhikevichProfile:
                                  f"{state_bits}-bit state, not {values[name]}")
         return cls(weight_exp=weight_exp, state_bits=state_bits, **coef, **state)
 
+    def check_fits(self, core, name="profile"):
+        """A profile of a core with ``CoreParams`` ``core`` has its state width."""
+        if self.state_bits != core.state_bits:
+            raise ValueError(f"{name}.state_bits must be the core's {core.state_bits}, not "
+                             f"{self.state_bits}")
+
     def as_float(self):
         """``(a, b, c, d, v_peak, bias)`` as the numbers the integers stand for."""
         F = frac_bits(self.state_bits)

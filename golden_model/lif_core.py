@@ -33,7 +33,9 @@ from .learning import LearningState, learn
 from .lif import lif_update
 from .stdp import entry_axons
 from .structural import StructuralState, rewire
-from .params import check_int
+from .adex import adex_update
+from .izhikevich import izhikevich_update, step_input
+from .params import NeuronModel, check_int
 
 __all__ = ["SynapseTable", "CoreImage", "CoreState", "CoreRun", "step", "simulate",
            "normalise_inputs"]
@@ -119,13 +121,34 @@ def deliver(state, image, axons):
 
 
 def update(state, image, table=None, advance=True):
-    """Run every neuron's update for step ``state.t`` (and advance); returns spikes."""
+    """Run every neuron's update for step ``state.t`` (and advance); returns spikes.
+
+    A core of Izhikevich or AdEx neurons (``CoreParams.neuron_model``) updates each
+    profile's neurons with :func:`golden_model.izhikevich.izhikevich_update` or
+    :func:`golden_model.adex.adex_update`, ``u`` holding their second variable; the input
+    is the slot shifted by the profile's ``weight_exp``, plus its ``bias``, saturated
+    (:func:`golden_model.izhikevich.step_input`).
+    """
     p = image.params
-    table = image.profile_table if table is None else table
     slot = state.t % p.max_delay
-    offset = 0 if state.learn is None else state.learn.theta
-    u, v, ref, spikes = lif_update(state.u, state.v, state.ref, state.acc[slot], table,
-                                   p.state_bits, p.acc_bits, offset)
+    if p.neuron_model is NeuronModel.LIF:
+        table = image.profile_table if table is None else table
+        offset = 0 if state.learn is None else state.learn.theta
+        u, v, ref, spikes = lif_update(state.u, state.v, state.ref, state.acc[slot], table,
+                                       p.state_bits, p.acc_bits, offset)
+    else:
+        u, v, ref = state.u.copy(), state.v.copy(), state.ref
+        spikes = np.zeros(p.n_neurons, dtype=bool)
+        for k, prof in enumerate(image.profiles):
+            sel = image.neuron_profile == k
+            current = step_input(state.acc[slot][sel], prof.weight_exp, prof.bias,
+                                 p.state_bits)
+            if p.neuron_model is NeuronModel.IZHIKEVICH:
+                v[sel], u[sel], spikes[sel] = izhikevich_update(
+                    v[sel], u[sel], current, prof.a, prof.b, prof.c, prof.d, prof.v_peak,
+                    p.state_bits)
+            else:
+                v[sel], u[sel], spikes[sel] = adex_update(v[sel], u[sel], current, prof)
     state.acc[slot] = 0
     state.u, state.v, state.ref = u, v, ref
     if advance:

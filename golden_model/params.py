@@ -18,7 +18,7 @@ import operator
 
 from .fixedpoint import Overflow, Rounding, signed_max, signed_min, unsigned_max
 
-__all__ = ["ResetMode", "Rule", "LearningSpec", "CoreParams", "LIFProfile", "check_int",
+__all__ = ["ResetMode", "Rule", "NeuronModel", "LearningSpec", "CoreParams", "LIFProfile", "check_int",
            "check_enum", "check_field", "check_widths"]
 
 
@@ -73,6 +73,15 @@ class ResetMode(enum.Enum):
     ZERO = 0
     SUBTRACT = 1
     VALUE = 2
+
+
+class NeuronModel(enum.Enum):
+    """The neuron a core updates: current-based LIF (:mod:`golden_model.lif`), Izhikevich
+    (:mod:`golden_model.izhikevich`) or AdEx (:mod:`golden_model.adex`). A core holds
+    one model; its profiles are that model's."""
+    LIF = 0
+    IZHIKEVICH = 1
+    ADEX = 2
 
 
 class Rule(enum.Enum):
@@ -139,7 +148,12 @@ class CoreParams:
     ``refractory_bits``       1..8        width of the refractory counter
     ``acc_bits``              W+1..32     dendritic accumulator width
     ``learning``              spec/None   the learning engine (:class:`LearningSpec`)
+    ``neuron_model``          NeuronModel the neuron every profile of the core is
     ========================  ==========  =======================================
+
+    An Izhikevich or AdEx core keeps its second state variable (``u``, or the AdEx
+    adaptation ``w``) where a LIF core keeps ``u``; it has 12 to 24-bit state, no
+    learning engine, and its refractory counters stay 0.
 
     The accumulator wraps modulo ``2**acc_bits``, so its sum never depends on
     the order in which events arrive. With the default ``acc_bits = max(S, W + 1)`` and
@@ -157,6 +171,7 @@ class CoreParams:
     refractory_bits: int = 4
     acc_bits: int = None
     learning: LearningSpec = None
+    neuron_model: NeuronModel = NeuronModel.LIF
 
     def __post_init__(self):
         for name, lo, hi in (("n_neurons", 16, 4096), ("n_axons", 1, 65536),
@@ -170,6 +185,23 @@ class CoreParams:
             if self.n_axons > 4096:
                 raise ValueError(f"n_axons must be between 1 and 4096 for a core with learning, "
                                  f"not {self.n_axons}")
+        object.__setattr__(self, "neuron_model",
+                           check_enum("neuron_model", self.neuron_model, NeuronModel))
+        if self.neuron_model is not NeuronModel.LIF:
+            name = self.neuron_model.name
+            if self.learning is not None:
+                raise ValueError(f"learning needs LIF neurons; a core of {name} neurons has "
+                                 f"none")
+            if self.state_bits < 12:
+                raise ValueError(f"state_bits must be between 12 and 24 for {name} neurons, "
+                                 f"not {self.state_bits}")
+
+    def __repr__(self):
+        # A LIF core's model goes unsaid, so that its repr (and a chip's fingerprint) is
+        # what it was before cores had a choice.
+        fields = [f.name for f in dataclasses.fields(self)
+                  if not (f.name == "neuron_model" and self.neuron_model is NeuronModel.LIF)]
+        return f"CoreParams({', '.join(f'{n}={getattr(self, n)!r}' for n in fields)})"
 
     @classmethod
     def loihi(cls, n_neurons, n_axons, n_synapses, max_delay=8, **kwargs):

@@ -52,14 +52,15 @@ from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, fifo, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden_model.params import CoreParams, Rule, check_int
+from golden_model.params import CoreParams, NeuronModel, Rule, check_int
 from . import fixedpoint as fxp
 from .synapse_ram import SinglePortSynapses, check_spram_word
 from .learning import (LEARN_BASE, LearnKind, LearnParam, clamp, learning_writes, lfsr_next,
                        round_shift, rule_registers, trace_decay)
 
-__all__ = ["Region", "ProfileField", "Counter", "ConfigWrite", "DebugRead", "LIFCore",
-           "config_writes", "signed_value", "weight_value",
+__all__ = ["Region", "ProfileField", "IzhikevichField", "AdExField", "Counter", "ConfigWrite",
+           "DebugRead", "LIFCore", "config_writes", "profile_fields", "profile_shapes",
+           "signed_value", "weight_value",
            "axon_event_layout", "spike_event_layout", "DebugSignature", "CYCLE_COUNTERS"]
 
 
@@ -88,6 +89,94 @@ class ProfileField(enum.IntEnum):
     REFRACTORY = 6  # R bits
     WEIGHT_EXP = 7  # 0..S-1
     FLAGS = 8       # bit 0: floor rounding, bit 1: u saturates, bit 2: v saturates
+
+
+class IzhikevichField(enum.IntEnum):
+    """Profile fields of an Izhikevich core (:class:`golden_model.izhikevich.IzhikevichProfile`)."""
+    A = 0           # 16-bit signed fraction
+    B = 1
+    C = 2           # signed S bits
+    D = 3
+    V_PEAK = 4
+    BIAS = 5
+    WEIGHT_EXP = 6  # 0..S-1
+
+
+class AdExField(enum.IntEnum):
+    """Profile fields of an AdEx core (:class:`golden_model.adex.AdExProfile`); a
+    coefficient is ``m`` in bits 0..15 and its shift ``s`` in bits 16..21."""
+    EL = 0          # signed S bits
+    VT = 1
+    VR = 2
+    V_PEAK = 3
+    B = 4
+    KL = 5          # coefficients
+    KX = 6
+    KE = 7
+    KW = 8
+    KA = 9
+    BIAS = 10       # signed S bits
+    WEIGHT_EXP = 11
+
+
+#: Each model's bias and weight-exponent fields.
+BIAS_FIELD = {NeuronModel.LIF: ProfileField.BIAS, NeuronModel.IZHIKEVICH: IzhikevichField.BIAS,
+              NeuronModel.ADEX: AdExField.BIAS}
+WEIGHT_EXP_FIELD = {NeuronModel.LIF: ProfileField.WEIGHT_EXP,
+                    NeuronModel.IZHIKEVICH: IzhikevichField.WEIGHT_EXP,
+                    NeuronModel.ADEX: AdExField.WEIGHT_EXP}
+
+
+def profile_shapes(p, deep_pipeline=False):
+    """``{field: shape}`` of the profile memories of a core with ``CoreParams`` ``p``."""
+    S, R = p.state_bits, p.refractory_bits
+    if p.neuron_model is NeuronModel.IZHIKEVICH:
+        shapes = {f: signed(S) for f in IzhikevichField}
+        shapes.update({IzhikevichField.A: signed(16), IzhikevichField.B: signed(16),
+                       IzhikevichField.WEIGHT_EXP: unsigned(5)})
+        return shapes
+    if p.neuron_model is NeuronModel.ADEX:
+        shapes = {f: signed(S) for f in AdExField}
+        shapes.update({f: unsigned(22) for f in (AdExField.KL, AdExField.KX, AdExField.KE,
+                                                 AdExField.KW, AdExField.KA)})
+        shapes[AdExField.WEIGHT_EXP] = unsigned(5)
+        return shapes
+    return {
+        # With deep_pipeline the decays are kept as their factors, 4096 - d, 14 bits:
+        # the subtraction in front of the multiplier missed 100 MHz on an ECP5.
+        ProfileField.DU: unsigned(14 if deep_pipeline else 13),
+        ProfileField.DV: unsigned(14 if deep_pipeline else 13),
+        ProfileField.VTH: unsigned(S), ProfileField.BIAS: signed(S),
+        ProfileField.RESET: unsigned(2), ProfileField.V_RESET: signed(S),
+        ProfileField.REFRACTORY: unsigned(R), ProfileField.WEIGHT_EXP: unsigned(5),
+        ProfileField.FLAGS: unsigned(3),
+    }
+
+
+def model_unit(model, state_bits):
+    """The step unit of a core of ``model`` neurons."""
+    from .adex import AdExUnit
+    from .izhikevich import IzhikevichUnit
+    return IzhikevichUnit(state_bits) if model is NeuronModel.IZHIKEVICH else \
+        AdExUnit(state_bits)
+
+
+def unit_payload(model, payload, pf, v, second, current):
+    """Assignments of a step unit's input: state ``v`` and ``second`` (``u`` or ``w``),
+    the step's ``current`` and the profile fields ``pf`` (memory outputs)."""
+    if model is NeuronModel.IZHIKEVICH:
+        F = IzhikevichField
+        return [payload.v.eq(v), payload.u.eq(second), payload.i.eq(current),
+                payload.a.eq(pf[F.A]), payload.b.eq(pf[F.B]), payload.c.eq(pf[F.C]),
+                payload.d.eq(pf[F.D]), payload.v_peak.eq(pf[F.V_PEAK])]
+    F = AdExField
+    out = [payload.v.eq(v), payload.w.eq(second), payload.i.eq(current),
+           payload.el.eq(pf[F.EL]), payload.vt.eq(pf[F.VT]), payload.vr.eq(pf[F.VR]),
+           payload.v_peak.eq(pf[F.V_PEAK]), payload.b.eq(pf[F.B])]
+    for field, name in ((F.KL, "kl"), (F.KX, "kx"), (F.KE, "ke"), (F.KW, "kw"), (F.KA, "ka")):
+        out += [getattr(payload, name).m.eq(pf[field][:16]),
+                getattr(payload, name).s.eq(pf[field][16:22])]
+    return out
 
 
 class Counter(enum.IntEnum):
@@ -233,7 +322,8 @@ class LIFCore(wiring.Component):
             Region.V: (S, p.n_neurons),
             Region.REFRACTORY: (p.refractory_bits, p.n_neurons),
             Region.ACC: (p.acc_bits, p.max_delay << p.neuron_bits),
-            Region.PROFILE: (13 + 13 + S + S + 2 + S + p.refractory_bits + 5 + 3, p.n_profiles),
+            Region.PROFILE: (sum(shape.width for shape in profile_shapes(p).values()),
+                             p.n_profiles),
         }
         if learns:
             widths["pre"] = (1, p.n_axons)
@@ -296,16 +386,8 @@ class LIFCore(wiring.Component):
         mem_v = mem("mem_v", signed(S), p.n_neurons)
         mem_ref = mem("mem_ref", unsigned(R), p.n_neurons)
         acc = mem("acc", signed(p.acc_bits), p.max_delay << NB)
-        prof_shapes = {
-            # With deep_pipeline the decays are kept as their factors, 4096 - d, 14 bits:
-            # the subtraction in front of the multiplier missed 100 MHz on an ECP5.
-            ProfileField.DU: unsigned(14 if self.deep_pipeline else 13),
-            ProfileField.DV: unsigned(14 if self.deep_pipeline else 13),
-            ProfileField.VTH: unsigned(S), ProfileField.BIAS: signed(S),
-            ProfileField.RESET: unsigned(2), ProfileField.V_RESET: signed(S),
-            ProfileField.REFRACTORY: unsigned(R), ProfileField.WEIGHT_EXP: unsigned(5),
-            ProfileField.FLAGS: unsigned(3),
-        }
+        lif = p.neuron_model is NeuronModel.LIF
+        prof_shapes = profile_shapes(p, self.deep_pipeline)
         prof = {f: mem(f"profile_{f.name.lower()}", shape, p.n_profiles)
                 for f, shape in prof_shapes.items()}
 
@@ -665,7 +747,9 @@ class LIFCore(wiring.Component):
         ]
 
         n_issue = Signal(range(p.n_neurons + 1))
-        n_stages = UPDATE_STAGES if self.deep_pipeline else UPDATE_STAGES - 1
+        # A model core's U2 hands the neuron to its step unit.
+        n_stages = (UPDATE_STAGES if self.deep_pipeline else UPDATE_STAGES - 1) if lif else 2
+        model_busy = Signal()       # a model core's neuron is in U1, U2 or the unit
         u_valid = Signal(n_stages)       # u_valid[k]: stage k+1 holds a neuron
         in_flight = Signal(range(n_stages + 1))
         m.d.comb += in_flight.eq(sum(u_valid[k] for k in range(n_stages)))
@@ -676,9 +760,9 @@ class LIFCore(wiring.Component):
             # off the issue path.
             room = Signal()
             m.d.sync += room.eq(spikes.level + in_flight + 1 < self.spike_fifo_depth)
-            m.d.comb += u0.eq(in_update & (n_issue < p.n_neurons) & room)
+            m.d.comb += u0.eq(in_update & (n_issue < p.n_neurons) & room & ~model_busy)
         else:
-            m.d.comb += u0.eq(in_update & (n_issue < p.n_neurons) &
+            m.d.comb += u0.eq(in_update & (n_issue < p.n_neurons) & ~model_busy &
                               (spikes.level + in_flight < self.spike_fifo_depth))
         m.d.sync += u_valid.eq(Cat(u0, u_valid[:-1]))
 
@@ -695,108 +779,131 @@ class LIFCore(wiring.Component):
         u2_acc = Signal(signed(p.acc_bits))
         m.d.sync += [n2.eq(n1), u2_u.eq(rd_u.data), u2_v.eq(rd_v.data), u2_ref.eq(rd_ref.data),
                      u2_acc.eq(u1_acc)]
-        # U3: round the products; u' and the partial voltage sum.
-        n3, u3_ref = Signal(NB), Signal(R)
-        # The input, shifted by the profile's weight exponent here, so U3 only adds.
-        u_in = Signal(signed(p.acc_bits + S))
-        u3_pu = Signal(signed(S + 14))
-        u3_pv = Signal(signed(S + 14))
-        u3_v = Signal(signed(S))
-        u3_prof = {f: Signal(shape, name=f"u3_{f.name.lower()}") for f, shape in prof_shapes.items()}
+        if lif:
+            # U3: round the products; u' and the partial voltage sum.
+            n3, u3_ref = Signal(NB), Signal(R)
+            # The input, shifted by the profile's weight exponent here, so U3 only adds.
+            u_in = Signal(signed(p.acc_bits + S))
+            u3_pu = Signal(signed(S + 14))
+            u3_pv = Signal(signed(S + 14))
+            u3_v = Signal(signed(S))
+            u3_prof = {f: Signal(shape, name=f"u3_{f.name.lower()}") for f, shape in prof_shapes.items()}
 
-        def decay(x, stored):
-            if self.deep_pipeline:
-                return fxp.decay_product(x, factor=stored)
-            return fxp.decay_product(x, stored)
-        m.d.sync += [
-            n3.eq(n2), u3_ref.eq(u2_ref), u3_v.eq(u2_v),
-            u_in.eq(u2_acc << prof_rd[ProfileField.WEIGHT_EXP].data),
-            u3_pu.eq(decay(u2_u, prof_rd[ProfileField.DU].data)),
-            u3_pv.eq(decay(u2_v, prof_rd[ProfileField.DV].data)),
-        ]
-        m.d.sync += [u3_prof[f].eq(prof_rd[f].data) for f in prof_shapes]
-        floor = u3_prof[ProfileField.FLAGS][0]
-        # U4: add the input to u, and the bias to v. With deep_pipeline the rounding
-        # shifts have a clock of their own, since rounding, adding and saturating in one
-        # clock missed 100 MHz on an ECP5; without it, U4 is part of U3.
-        u4 = m.d.sync if self.deep_pipeline else m.d.comb
-        n4, u4_ref, u4_v_old = Signal(NB), Signal(R), Signal(signed(S))
-        u4_ur = Signal(fxp.shift_right_round(u3_pu, 12, floor).shape())
-        u4_vr = Signal(fxp.shift_right_round(u3_pv, 12, floor).shape())
-        u4_in = Signal.like(u_in)
-        u4_prof = {f: Signal(prof_shapes[f], name=f"u4_{f.name.lower()}")
-                   for f in (ProfileField.VTH, ProfileField.BIAS, ProfileField.RESET,
-                             ProfileField.V_RESET, ProfileField.REFRACTORY, ProfileField.FLAGS)}
-        u4 += [
-            n4.eq(n3), u4_ref.eq(u3_ref), u4_v_old.eq(u3_v), u4_in.eq(u_in),
-            u4_ur.eq(fxp.shift_right_round(u3_pu, 12, floor)),
-            u4_vr.eq(fxp.shift_right_round(u3_pv, 12, floor)),
-        ]
-        u4 += [u4_prof[f].eq(u3_prof[f]) for f in u4_prof]
-        if homeo:
-            u4 += th[4].eq(th[3])
-        u_new4 = Signal(signed(S))
-        m.d.comb += u_new4.eq(fxp.overflow(u4_ur + u4_in, S, u4_prof[ProfileField.FLAGS][1]))
-        # U5: voltage.
-        n5, u5_ref, u5_u = Signal(NB), Signal(R), Signal(signed(S))
-        u5_v_old = Signal(signed(S))
-        u5_vb = Signal(signed(S + 2))
-        u5_prof = {f: Signal(prof_shapes[f], name=f"u5_{f.name.lower()}")
-                   for f in (ProfileField.VTH, ProfileField.RESET, ProfileField.V_RESET,
-                             ProfileField.REFRACTORY)}
-        u5_vsat = Signal()
-        m.d.sync += [
-            n5.eq(n4), u5_ref.eq(u4_ref), u5_u.eq(u_new4), u5_v_old.eq(u4_v_old),
-            u5_vsat.eq(u4_prof[ProfileField.FLAGS][2]),
-            u5_vb.eq(u4_vr + u4_prof[ProfileField.BIAS]),
-        ]
-        m.d.sync += [u5_prof[f].eq(u4_prof[f]) for f in u5_prof]
-        # The saturated voltage and the effective threshold are registered before the
-        # comparison: on the ECP5 the add, the clamp, the compare and the reset subtract in
-        # one clock were the chip's longest path.
-        v_int5 = Signal(signed(S))
-        m.d.comb += v_int5.eq(fxp.overflow(u5_vb + u5_u, S, u5_vsat))
-        vth5 = Signal(signed(S + 17))
-        m.d.comb += vth5.eq(u5_prof[ProfileField.VTH].as_signed() + (th[5] if homeo else 0))
-        # U6: fire, and the voltage after the reset.
-        n6, u6_ref, u6_u, u6_v_old = Signal(NB), Signal(R), Signal(signed(S)), Signal(signed(S))
-        v_int, vth_eff = Signal(signed(S)), Signal(signed(S + 17))
-        u6_prof = {f: Signal(prof_shapes[f], name=f"u6_{f.name.lower()}")
-                   for f in (ProfileField.RESET, ProfileField.V_RESET, ProfileField.REFRACTORY)}
-        m.d.sync += [n6.eq(n5), u6_ref.eq(u5_ref), u6_u.eq(u5_u), u6_v_old.eq(u5_v_old),
-                     v_int.eq(v_int5), vth_eff.eq(vth5)]
-        m.d.sync += [u6_prof[f].eq(u5_prof[f]) for f in u6_prof]
-        held = u6_ref != 0
-        fire = Signal()
-        m.d.comb += fire.eq(~held & (v_int > vth_eff))
-        v_after = Signal(signed(S))
-        with m.Switch(u6_prof[ProfileField.RESET]):
-            with m.Case(0):
-                m.d.comb += v_after.eq(0)
-            with m.Case(1):
-                m.d.comb += v_after.eq(v_int - vth_eff)
-            with m.Default():
-                m.d.comb += v_after.eq(u6_prof[ProfileField.V_RESET])
-        # U7: write back and emit.
-        n7, u7_u, u7_v, u7_ref, u7_fire = Signal(NB), Signal(signed(S)), Signal(signed(S)), \
-            Signal(R), Signal()
-        m.d.sync += [
-            n7.eq(n6), u7_u.eq(u6_u), u7_fire.eq(fire),
-            u7_v.eq(Mux(held, u6_v_old, Mux(fire, v_after, v_int))),
-            u7_ref.eq(Mux(held, u6_ref - 1, Mux(fire, u6_prof[ProfileField.REFRACTORY], 0))),
-        ]
-        u7_valid = u_valid[-1]
-        if homeo:
-            # Homeostasis: theta rises on a spike and decays back; written with the state.
-            u7_theta_new = Signal(HB)
-            theta_sum = th[7] - (th[7] >> regs[LearnParam.H_DECAY]) + \
-                Mux(u7_fire, regs[LearnParam.H_INC], 0)
-            theta_max = (1 << HB) - 1
-            m.d.comb += u7_theta_new.eq(Mux(regs[LearnParam.ENABLE][1],
-                                            Mux(theta_sum > theta_max, theta_max, theta_sum),
-                                            th[7]))
-        m.d.comb += [spikes.w_en.eq(u7_valid & u7_fire), spikes.w_data.eq(n7)]
-        with m.If(u7_valid & u7_fire):
+            def decay(x, stored):
+                if self.deep_pipeline:
+                    return fxp.decay_product(x, factor=stored)
+                return fxp.decay_product(x, stored)
+            m.d.sync += [
+                n3.eq(n2), u3_ref.eq(u2_ref), u3_v.eq(u2_v),
+                u_in.eq(u2_acc << prof_rd[ProfileField.WEIGHT_EXP].data),
+                u3_pu.eq(decay(u2_u, prof_rd[ProfileField.DU].data)),
+                u3_pv.eq(decay(u2_v, prof_rd[ProfileField.DV].data)),
+            ]
+            m.d.sync += [u3_prof[f].eq(prof_rd[f].data) for f in prof_shapes]
+            floor = u3_prof[ProfileField.FLAGS][0]
+            # U4: add the input to u, and the bias to v. With deep_pipeline the rounding
+            # shifts have a clock of their own, since rounding, adding and saturating in one
+            # clock missed 100 MHz on an ECP5; without it, U4 is part of U3.
+            u4 = m.d.sync if self.deep_pipeline else m.d.comb
+            n4, u4_ref, u4_v_old = Signal(NB), Signal(R), Signal(signed(S))
+            u4_ur = Signal(fxp.shift_right_round(u3_pu, 12, floor).shape())
+            u4_vr = Signal(fxp.shift_right_round(u3_pv, 12, floor).shape())
+            u4_in = Signal.like(u_in)
+            u4_prof = {f: Signal(prof_shapes[f], name=f"u4_{f.name.lower()}")
+                       for f in (ProfileField.VTH, ProfileField.BIAS, ProfileField.RESET,
+                                 ProfileField.V_RESET, ProfileField.REFRACTORY, ProfileField.FLAGS)}
+            u4 += [
+                n4.eq(n3), u4_ref.eq(u3_ref), u4_v_old.eq(u3_v), u4_in.eq(u_in),
+                u4_ur.eq(fxp.shift_right_round(u3_pu, 12, floor)),
+                u4_vr.eq(fxp.shift_right_round(u3_pv, 12, floor)),
+            ]
+            u4 += [u4_prof[f].eq(u3_prof[f]) for f in u4_prof]
+            if homeo:
+                u4 += th[4].eq(th[3])
+            u_new4 = Signal(signed(S))
+            m.d.comb += u_new4.eq(fxp.overflow(u4_ur + u4_in, S, u4_prof[ProfileField.FLAGS][1]))
+            # U5: voltage.
+            n5, u5_ref, u5_u = Signal(NB), Signal(R), Signal(signed(S))
+            u5_v_old = Signal(signed(S))
+            u5_vb = Signal(signed(S + 2))
+            u5_prof = {f: Signal(prof_shapes[f], name=f"u5_{f.name.lower()}")
+                       for f in (ProfileField.VTH, ProfileField.RESET, ProfileField.V_RESET,
+                                 ProfileField.REFRACTORY)}
+            u5_vsat = Signal()
+            m.d.sync += [
+                n5.eq(n4), u5_ref.eq(u4_ref), u5_u.eq(u_new4), u5_v_old.eq(u4_v_old),
+                u5_vsat.eq(u4_prof[ProfileField.FLAGS][2]),
+                u5_vb.eq(u4_vr + u4_prof[ProfileField.BIAS]),
+            ]
+            m.d.sync += [u5_prof[f].eq(u4_prof[f]) for f in u5_prof]
+            # The saturated voltage and the effective threshold are registered before the
+            # comparison: on the ECP5 the add, the clamp, the compare and the reset subtract in
+            # one clock were the chip's longest path.
+            v_int5 = Signal(signed(S))
+            m.d.comb += v_int5.eq(fxp.overflow(u5_vb + u5_u, S, u5_vsat))
+            vth5 = Signal(signed(S + 17))
+            m.d.comb += vth5.eq(u5_prof[ProfileField.VTH].as_signed() + (th[5] if homeo else 0))
+            # U6: fire, and the voltage after the reset.
+            n6, u6_ref, u6_u, u6_v_old = Signal(NB), Signal(R), Signal(signed(S)), Signal(signed(S))
+            v_int, vth_eff = Signal(signed(S)), Signal(signed(S + 17))
+            u6_prof = {f: Signal(prof_shapes[f], name=f"u6_{f.name.lower()}")
+                       for f in (ProfileField.RESET, ProfileField.V_RESET, ProfileField.REFRACTORY)}
+            m.d.sync += [n6.eq(n5), u6_ref.eq(u5_ref), u6_u.eq(u5_u), u6_v_old.eq(u5_v_old),
+                         v_int.eq(v_int5), vth_eff.eq(vth5)]
+            m.d.sync += [u6_prof[f].eq(u5_prof[f]) for f in u6_prof]
+            held = u6_ref != 0
+            fire = Signal()
+            m.d.comb += fire.eq(~held & (v_int > vth_eff))
+            v_after = Signal(signed(S))
+            with m.Switch(u6_prof[ProfileField.RESET]):
+                with m.Case(0):
+                    m.d.comb += v_after.eq(0)
+                with m.Case(1):
+                    m.d.comb += v_after.eq(v_int - vth_eff)
+                with m.Default():
+                    m.d.comb += v_after.eq(u6_prof[ProfileField.V_RESET])
+            # U7: write back and emit.
+            n7, u7_u, u7_v, u7_ref, u7_fire = Signal(NB), Signal(signed(S)), Signal(signed(S)), \
+                Signal(R), Signal()
+            m.d.sync += [
+                n7.eq(n6), u7_u.eq(u6_u), u7_fire.eq(fire),
+                u7_v.eq(Mux(held, u6_v_old, Mux(fire, v_after, v_int))),
+                u7_ref.eq(Mux(held, u6_ref - 1, Mux(fire, u6_prof[ProfileField.REFRACTORY], 0))),
+            ]
+            u7_valid = u_valid[-1]
+            if homeo:
+                # Homeostasis: theta rises on a spike and decays back; written with the state.
+                u7_theta_new = Signal(HB)
+                theta_sum = th[7] - (th[7] >> regs[LearnParam.H_DECAY]) + \
+                    Mux(u7_fire, regs[LearnParam.H_INC], 0)
+                theta_max = (1 << HB) - 1
+                m.d.comb += u7_theta_new.eq(Mux(regs[LearnParam.ENABLE][1],
+                                                Mux(theta_sum > theta_max, theta_max, theta_sum),
+                                                th[7]))
+            wb_valid, wb_n, wb_u, wb_v, wb_ref, wb_fire = u7_valid, n7, u7_u, u7_v, u7_ref, u7_fire
+        else:
+            # The neuron at U2 goes to the model's step unit, one at a time (the issue waits
+            # for the unit, see ``model_busy``); its result is written back and its spike
+            # queued as U7's would be.
+            model_n = Signal(NB)
+            unit = m.submodules.unit = model_unit(p.neuron_model, S)
+            pf = {f: prof_rd[f].data for f in prof_shapes}
+            current = fxp.saturate((u2_acc << pf[WEIGHT_EXP_FIELD[p.neuron_model]]) +
+                                   pf[BIAS_FIELD[p.neuron_model]].as_signed(), S)
+            m.d.comb += [unit.inp.valid.eq(u_valid[-1]), unit.out.ready.eq(1)]
+            m.d.comb += unit_payload(p.neuron_model, unit.inp.payload, pf, u2_v, u2_u, current)
+            with m.If(u_valid[-1]):
+                m.d.sync += model_n.eq(n2)
+            wb_valid, wb_n, wb_fire = unit.out.valid, model_n, unit.out.payload.spike
+            second = unit.out.payload.u if p.neuron_model is NeuronModel.IZHIKEVICH else \
+                unit.out.payload.w
+            wb_u, wb_v, wb_ref = second, unit.out.payload.v, Const(0, R)
+            with m.If(u0):
+                m.d.sync += model_busy.eq(1)
+            with m.If(wb_valid):
+                m.d.sync += model_busy.eq(0)
+        m.d.comb += [spikes.w_en.eq(wb_valid & wb_fire), spikes.w_data.eq(wb_n)]
+        with m.If(wb_valid & wb_fire):
             m.d.sync += counters[Counter.SPIKES].eq(counters[Counter.SPIKES] + 1)
 
         # ---- read port addresses ----------------------------------------------------
@@ -841,14 +948,14 @@ class LIFCore(wiring.Component):
         ]
         for f, port in prof_wr.items():
             value = cfg_data
-            if self.deep_pipeline and f in (ProfileField.DU, ProfileField.DV):
+            if self.deep_pipeline and lif and f in (ProfileField.DU, ProfileField.DV):
                 value = fxp.decay_factor(cfg_data[:13])
             m.d.comb += [port.addr.eq(w.addr[4:]), port.data.eq(value),
                          port.en.eq(w_go & (w.region == Region.PROFILE) &
                                     (w.addr[:4] == f))]
-        with m.If(u7_valid):
-            for region, value in ((Region.U, u7_u), (Region.V, u7_v), (Region.REFRACTORY, u7_ref)):
-                m.d.comb += [wr[region].addr.eq(n7), wr[region].data.eq(value),
+        with m.If(wb_valid):
+            for region, value in ((Region.U, wb_u), (Region.V, wb_v), (Region.REFRACTORY, wb_ref)):
+                m.d.comb += [wr[region].addr.eq(wb_n), wr[region].data.eq(value),
                              wr[region].en.eq(1)]
         # Clear the slot as it is consumed (U1), or accumulate (S3).
         with m.If(u_valid[0]):
@@ -941,7 +1048,7 @@ class LIFCore(wiring.Component):
         with m.If(u0):
             m.d.sync += n_issue.eq(n_issue + 1)
         advance = Signal()
-        update_done = in_update & (n_issue == p.n_neurons) & (u_valid == 0)
+        update_done = in_update & (n_issue == p.n_neurons) & (u_valid == 0) & ~model_busy
         with m.If(update_done):
             m.d.sync += in_update.eq(0)
         if learns:
@@ -1028,7 +1135,7 @@ class LIFCore(wiring.Component):
                     if source is not None:
                         group[region] = registered(source)
             prof_out = {f: registered(port.data) for f, port in prof_rd.items()}
-            for f in (ProfileField.DU, ProfileField.DV):
+            for f in (ProfileField.DU, ProfileField.DV) if lif else ():
                 # Kept as 4096 - d; read back as d.
                 prof_out[f] = (Const(4096, 14) - prof_out[f])[:13]
             learn_out = {k: registered(lrd[k].data) for k in
@@ -1136,15 +1243,7 @@ def config_writes(image):
         writes.append((Region.SYN_WEIGHT, e, int(syn.weight[e]) & 0xFFFF if three else
                        _u32(syn.weight[e])))
     for i, prof in enumerate(image.profiles):
-        flags = (prof.rounding.value == 1) | (prof.u_overflow.value == 1) << 1 | \
-            (prof.v_overflow.value == 1) << 2
-        fields = {
-            ProfileField.DU: prof.du_eff, ProfileField.DV: prof.dv_eff,
-            ProfileField.VTH: prof.vth, ProfileField.BIAS: prof.bias,
-            ProfileField.RESET: prof.reset.value, ProfileField.V_RESET: prof.v_reset,
-            ProfileField.REFRACTORY: prof.refractory, ProfileField.WEIGHT_EXP: prof.weight_exp,
-            ProfileField.FLAGS: flags,
-        }
+        fields = profile_fields(prof, p.neuron_model)
         writes += [(Region.PROFILE, i << 4 | f, _u32(v)) for f, v in fields.items()]
     for n in range(p.n_neurons):
         writes.append((Region.NEURON_PROFILE, n, int(image.neuron_profile[n])))
@@ -1157,6 +1256,32 @@ def config_writes(image):
     if p.learning is not None:
         writes += [(Region.COUNTER, addr, data) for addr, data in learning_writes(image)]
     return writes
+
+
+def profile_fields(prof, model):
+    """``{field: value}`` a profile of a core of ``model`` neurons is stored as."""
+    if model is NeuronModel.IZHIKEVICH:
+        F = IzhikevichField
+        return {F.A: prof.a, F.B: prof.b, F.C: prof.c, F.D: prof.d, F.V_PEAK: prof.v_peak,
+                F.BIAS: prof.bias, F.WEIGHT_EXP: prof.weight_exp}
+    if model is NeuronModel.ADEX:
+        F = AdExField
+
+        def coef(c):
+            return (c.m & 0xFFFF) | c.s << 16
+        return {F.EL: prof.EL, F.VT: prof.VT, F.VR: prof.Vr, F.V_PEAK: prof.V_peak, F.B: prof.b,
+                F.KL: coef(prof.kL), F.KX: coef(prof.kx), F.KE: coef(prof.kE),
+                F.KW: coef(prof.kw), F.KA: coef(prof.ka), F.BIAS: prof.bias,
+                F.WEIGHT_EXP: prof.weight_exp}
+    flags = (prof.rounding.value == 1) | (prof.u_overflow.value == 1) << 1 | \
+        (prof.v_overflow.value == 1) << 2
+    return {
+        ProfileField.DU: prof.du_eff, ProfileField.DV: prof.dv_eff,
+        ProfileField.VTH: prof.vth, ProfileField.BIAS: prof.bias,
+        ProfileField.RESET: prof.reset.value, ProfileField.V_RESET: prof.v_reset,
+        ProfileField.REFRACTORY: prof.refractory, ProfileField.WEIGHT_EXP: prof.weight_exp,
+        ProfileField.FLAGS: flags,
+    }
 
 
 def weight_value(data, params):

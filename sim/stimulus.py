@@ -12,10 +12,10 @@ import numpy as np
 from golden_model import CoreImage, LIFProfile, SynapseTable
 from golden_model.fixedpoint import Overflow, Rounding, signed_max, signed_min
 from golden_model.learning import HomeostasisParams, SDSPParams, ThreeFactorParams
-from golden_model.params import ResetMode, Rule
+from golden_model.params import NeuronModel, ResetMode, Rule
 from golden_model.stdp import DecayMode, Pairing, STDPParams
 
-__all__ = ["random_profile", "random_image", "random_inputs", "random_routes", "random_chip_image",
+__all__ = ["random_profile", "random_izhikevich_profile", "random_adex_profile", "random_image", "random_inputs", "random_routes", "random_chip_image",
            "random_chip_inputs", "traffic_chip_image", "random_learning_params",
            "random_learning_image"]
 
@@ -49,6 +49,45 @@ def random_profile(rng, params):
     )
 
 
+def random_izhikevich_profile(rng, params):
+    """Half the time one of the paper's patterns, else random fields (corners included)."""
+    from golden_model.izhikevich import PATTERNS, IzhikevichProfile, frac_bits
+    S = params.state_bits
+    F = frac_bits(S)
+    top = signed_max(S)
+    state = lambda: int(rng.choice([rng.integers(-top, top + 1), top, -top, 0]))
+    weight_exp = int(rng.integers(0, max(1, S - params.weight_bits)))
+    if rng.random() < 0.5:
+        a, b, c, d = PATTERNS[sorted(PATTERNS)[int(rng.integers(0, len(PATTERNS)))]]
+        return IzhikevichProfile.from_float(a, b, c, d, bias=float(rng.uniform(-5, 15)),
+                                            weight_exp=min(weight_exp, F), state_bits=S)
+    coef = lambda: int(rng.integers(-(1 << 15), 1 << 15))
+    return IzhikevichProfile(a=coef(), b=coef(), c=state(), d=state(), v_peak=state(),
+                             bias=state(), weight_exp=weight_exp, state_bits=S)
+
+
+def random_adex_profile(rng, params):
+    """Half the time one of Naud et al.'s regimes, else random coefficients and voltages."""
+    from golden_model.adex import REGIMES, AdExProfile, Coef
+    S = params.state_bits
+    top = signed_max(S)
+    state = lambda: int(rng.choice([rng.integers(-top, top + 1), top, -top, 0]))
+    weight_exp = int(rng.integers(0, max(1, S - params.weight_bits)))
+    if rng.random() < 0.5:
+        r = REGIMES[sorted(REGIMES)[int(rng.integers(0, len(REGIMES)))]]
+        base = AdExProfile.from_float(**r, state_bits=S)
+        return AdExProfile(**{**base.__dict__, "weight_exp": weight_exp,
+                              "bias": AdExProfile.input_of(r["I"], r["C"], state_bits=S)})
+    signed16 = lambda: int(rng.integers(-(1 << 15), 1 << 15))
+    fraction = lambda: Coef(int(rng.integers(0, 1 << 15)), int(rng.integers(15, 41)))
+    return AdExProfile(EL=state(), VT=state(), Vr=state(), V_peak=state(), b=state(),
+                       kL=fraction(), kw=fraction(),
+                       kx=Coef(signed16(), int(rng.integers(0, 41))),
+                       kE=Coef(int(rng.integers(0, 1 << 15)), int(rng.integers(0, 41))),
+                       ka=Coef(signed16(), int(rng.integers(0, 41))),
+                       bias=state(), weight_exp=weight_exp, state_bits=S)
+
+
 def random_image(rng, params, *, n_synapses=None, n_axons=None, fan_out_all=True):
     """A random :class:`CoreImage` that fits ``params``.
 
@@ -73,7 +112,9 @@ def random_image(rng, params, *, n_synapses=None, n_axons=None, fan_out_all=True
         rows.append((a, n, w, int(rng.integers(1, p.max_delay + 1))))
     rng.shuffle(rows)
     n_prof = int(rng.integers(1, p.n_profiles + 1))
-    profiles = [random_profile(rng, p) for _ in range(n_prof)]
+    make = {NeuronModel.LIF: random_profile, NeuronModel.IZHIKEVICH: random_izhikevich_profile,
+            NeuronModel.ADEX: random_adex_profile}[p.neuron_model]
+    profiles = [make(rng, p) for _ in range(n_prof)]
     S = p.state_bits
     init = lambda: rng.integers(signed_min(S), signed_max(S) + 1, size=p.n_neurons) \
         if rng.random() < 0.5 else 0

@@ -308,7 +308,7 @@ def syn(*rows, n_axons=4):
      "profiles must hold between 1 and 2 profiles (n_profiles), not 0"),
     (dict(profiles=(PROFILE,) * 3), ValueError,
      "profiles must hold between 1 and 2 profiles (n_profiles), not 3"),
-    (dict(profiles=(PROFILE, 3)), TypeError, "profiles[1] must be a LIFProfile, not 3"),
+    (dict(profiles=(PROFILE, 3)), TypeError, "profiles[1] must be a LIFProfile (the core's neurons are LIF), not 3"),
     (dict(profiles=(PROFILE, LIFProfile())), ValueError,
      "profiles[1].vth must be between 0 and 127, not 1000"),
     (dict(profiles=(LIFProfile(vth=10, bias_mant=100, bias_exp=2),)), ValueError,
