@@ -53,7 +53,7 @@ from .chip import ChipImage, ChipParams, RouteTable, normalise_chip_inputs
 from .fixedpoint import DECAY_ONE, DECAY_SHIFT, Overflow, Rounding
 from .image import CoreImage
 from .lif_core import normalise_inputs
-from .params import ResetMode
+from .params import NeuronModel, ResetMode
 
 __all__ = ["EventRun", "lif_step", "simulate_events"]
 
@@ -352,4 +352,8 @@ def simulate_events(image, inputs, n_steps=None):
         steps = normalise_chip_inputs(image.params, inputs, n_steps)
     else:
         raise TypeError(f"image must be a ChipImage or a CoreImage, not {image!r}")
+    if image.params.core.neuron_model is not NeuronModel.LIF:
+        # The look-ahead that lets a neuron sleep between events is LIF's.
+        raise ValueError(f"the event-driven simulator runs LIF cores, not "
+                         f"{image.params.core.neuron_model.name} ones; use simulate_chip")
     return _EventSim(image, len(steps)).run(steps)

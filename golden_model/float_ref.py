@@ -15,7 +15,7 @@ approximates, not a second spec of the hardware.
 import numpy as np
 
 from .lif_core import normalise_inputs
-from .params import ResetMode
+from .params import NeuronModel, ResetMode
 
 __all__ = ["simulate_float"]
 
@@ -23,6 +23,10 @@ __all__ = ["simulate_float"]
 def simulate_float(image, inputs, n_steps=None, dt=1.0):
     """Run ``image`` in float64; returns ``(spikes, u, v)`` as ``[T, N]`` arrays."""
     p = image.params
+    if p.neuron_model is not NeuronModel.LIF:
+        raise ValueError(f"simulate_float is the LIF core's reference; a core of "
+                         f"{p.neuron_model.name} neurons has its own in "
+                         f"golden_model.{p.neuron_model.name.lower()}")
     steps = normalise_inputs(inputs, p.n_axons, n_steps)
     N, D = p.n_neurons, p.max_delay
     prof = [image.profiles[i] for i in image.neuron_profile]

@@ -160,6 +160,9 @@ class FastCore:
         if p.learning is not None:
             raise ValueError("the fast path has no learning engine; simulate a core with "
                              "CoreParams.learning with golden_model.lif_core.simulate")
+        if p.neuron_model.name != "LIF":
+            raise ValueError(f"the fast path runs LIF cores; simulate a core of "
+                             f"{p.neuron_model.name} neurons with golden_model.lif_core.simulate")
         return cls(n_neurons=p.n_neurons, n_axons=p.n_axons, synapses=image.synapses,
                    profiles=image.profiles, neuron_profile=image.neuron_profile,
                    u0=image.u0, v0=image.v0, max_delay=p.max_delay, state_bits=p.state_bits,

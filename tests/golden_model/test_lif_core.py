@@ -8,7 +8,10 @@ checked against a separate, plain re-implementation of Lava's documented
 bit-accurate CUBA LIF update.
 """
 
+import re
+
 import numpy as np
+import pytest
 
 from golden_model import (CoreImage, CoreParams, CoreState, LIFProfile, SynapseTable,
                           simulate, step)
@@ -260,3 +263,57 @@ def test_loihi_preset_matches_lava_cuba():
     np.testing.assert_array_equal(run.u, u)
     np.testing.assert_array_equal(run.v, v)
     np.testing.assert_array_equal(run.spikes, spikes)
+
+
+def test_lif_only_paths_refuse_other_models():
+    from golden_model.event_sim import simulate_events
+    from golden_model.float_ref import simulate_float
+    from sim.stimulus import random_image
+    from spikeforge.fastsim import simulate_fast
+    rng = np.random.default_rng(0)
+    for model in ("izhikevich", "adex"):
+        params = CoreParams(n_neurons=16, n_axons=2, n_synapses=8, max_delay=1,
+                            state_bits=16, neuron_model=model)
+        image = random_image(rng, params)
+        name = model.upper()
+        for call, message in (
+                (lambda: simulate_fast(image, [[]]),
+                 f"the fast path runs LIF cores; simulate a core of {name} neurons with "
+                 f"golden_model.lif_core.simulate"),
+                (lambda: simulate_events(image, [[]]),
+                 f"the event-driven simulator runs LIF cores, not {name} ones; use "
+                 f"simulate_chip"),
+                (lambda: simulate_float(image, [[]]),
+                 f"simulate_float is the LIF core's reference; a core of {name} neurons has "
+                 f"its own in golden_model.{model}")):
+            with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+                call()
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(neuron_model="hh"), "neuron_model must be one of lif, izhikevich, adex, not 'hh'"),
+    (dict(neuron_model="adex", state_bits=8),
+     "state_bits must be between 12 and 24 for ADEX neurons, not 8"),
+    (dict(neuron_model="izhikevich", learning="stdp"), None),
+])
+def test_model_core_params(kwargs, message):
+    from golden_model.params import LearningSpec, Rule
+    if kwargs.get("learning") == "stdp":
+        kwargs["learning"] = LearningSpec(rule=Rule.STDP)
+        message = "learning needs LIF neurons; a core of IZHIKEVICH neurons has none"
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        CoreParams(n_neurons=16, n_axons=2, n_synapses=8, **kwargs)
+
+
+def test_a_model_core_takes_only_its_profiles():
+    from golden_model.izhikevich import IzhikevichProfile
+    params = CoreParams(n_neurons=16, n_axons=2, n_synapses=8, state_bits=16,
+                        neuron_model="izhikevich")
+    table = SynapseTable.from_synapses(2, [(0, 0, 1, 1)])
+    with pytest.raises(TypeError, match=r"^profiles\[0\] must be a IzhikevichProfile \(the "
+                                        r"core's neurons are IZHIKEVICH\), not "):
+        CoreImage(params=params, profiles=[LIFProfile()], neuron_profile=0, synapses=table)
+    wrong = IzhikevichProfile.from_float(0.02, 0.2, -65, 8, state_bits=20)
+    with pytest.raises(ValueError, match=r"^profiles\[0\].state_bits must be the core's 16, "
+                                         r"not 20$"):
+        CoreImage(params=params, profiles=[wrong], neuron_profile=0, synapses=table)
