@@ -197,6 +197,10 @@ class AdExProfile:
                    kw=Coef.of("kw", dt / tw), ka=Coef.of("ka", a * dt / C * (1 << W_EXTRA)),
                    state_bits=state_bits, **ints)
 
+    def rest(self):
+        """``(V, w)`` a neuron starts from: ``EL`` and no adaptation, the model's rest."""
+        return self.EL, 0
+
     def check_fits(self, core, name="profile"):
         """A profile of a core with ``CoreParams`` ``core`` has its state width."""
         if self.state_bits != core.state_bits:

@@ -138,6 +138,10 @@ class IzhikevichProfile:
                                  f"{state_bits}-bit state, not {values[name]}")
         return cls(weight_exp=weight_exp, state_bits=state_bits, **coef, **state)
 
+    def rest(self):
+        """``(v, u)`` a neuron starts from: the reset value, with ``u = b v``."""
+        return self.c, (self.b * self.c) >> COEF_SHIFT
+
     def check_fits(self, core, name="profile"):
         """A profile of a core with ``CoreParams`` ``core`` has its state width."""
         if self.state_bits != core.state_bits:

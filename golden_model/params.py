@@ -369,6 +369,10 @@ class LIFProfile:
         check_int(f"{name}.refractory", self.refractory, 0, core.refractory_max)
         check_int(f"{name}.weight_exp", self.weight_exp, 0, s - 1)
 
+    def rest(self):
+        """``(v, u)`` a neuron starts from."""
+        return 0, 0
+
     def tau_u(self, dt=1.0):
         """Time constant of the current decay, ``-dt / ln(1 - du_eff/4096)``."""
         return _tau(self.du_eff, dt)

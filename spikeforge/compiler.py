@@ -38,11 +38,27 @@ from golden_model.params import LIFProfile, check_int
 
 from .network import InputPopulation, Network, Population
 
-__all__ = ["Block", "CompiledNetwork", "compile_network", "QUIET_PROFILE", "LIMITS"]
+__all__ = ["Block", "CompiledNetwork", "compile_network", "QUIET_PROFILE", "quiet_profile",
+           "LIMITS"]
 
 #: Profile of neurons no population uses: with no input ``v`` stays 0 and a
 #: spike needs ``v > vth``, so it never fires; it fits every core's widths.
 QUIET_PROFILE = LIFProfile(vth=0)
+
+
+def quiet_profile(core):
+    """The profile of a core's spare neurons: without input, from their rest state, they
+    never spike (a LIF neuron at 0 under ``vth = 0``; an Izhikevich regular-spiking neuron
+    from its reset, which settles to rest; an AdEx tonic neuron at ``EL``, a fixed point)."""
+    from golden_model.params import NeuronModel
+    if core.neuron_model is NeuronModel.IZHIKEVICH:
+        from golden_model.izhikevich import PATTERNS, IzhikevichProfile
+        return IzhikevichProfile.from_float(*PATTERNS["regular_spiking"],
+                                            state_bits=core.state_bits)
+    if core.neuron_model is NeuronModel.ADEX:
+        from golden_model.adex import REGIMES, AdExProfile
+        return AdExProfile.from_float(**REGIMES["tonic"], state_bits=core.state_bits)
+    return QUIET_PROFILE
 
 #: The per-core limits, in the order utilisation reports them.
 LIMITS = ("n_neurons", "n_axons", "n_synapses", "n_routes", "n_profiles")
@@ -215,6 +231,10 @@ def compile_network(network, chip):
     pops = [p for p in nodes if isinstance(p, Population)]
 
     for pop in pops:
+        if pop.model is not core.neuron_model:
+            raise ValueError(f"population {network.label(pop)} is of {pop.model.name} neurons, "
+                             f"the chip's cores of {core.neuron_model.name}: a chip's cores "
+                             f"are of one model")
         for k, prof in enumerate(pop.profiles):
             where = "" if len(pop.profiles) == 1 else \
                 f" neuron {int(np.argmax(pop.neuron_profile == k))}"
@@ -417,6 +437,7 @@ def _build(network, chip, net, bounds, full_at, routes_per):
     cores, usage, axon_sources = [], [], []
     entry_core = np.zeros(len(net.dst), dtype=np.int64)
     entry_index = np.zeros(len(net.dst), dtype=np.int64)
+    quiet = quiet_profile(core)
     for k, (a, b) in enumerate(bounds):
         lo, hi = np.searchsorted(net.dst, [a, b])
         src = net.src[lo:hi]
@@ -438,17 +459,20 @@ def _build(network, chip, net, bounds, full_at, routes_per):
         local = sorter[np.searchsorted(used_ids, ids, sorter=sorter)]
         # Spare neurons get a quiet profile when a slot is free, so their spikes never
         # show in the core's counters; otherwise profile 0, harmless: they have no routes.
-        if QUIET_PROFILE in profiles:
-            spare = profiles.index(QUIET_PROFILE)
+        if quiet in profiles:
+            spare = profiles.index(quiet)
         elif len(profiles) < core.n_profiles:
             spare = len(profiles)
-            profiles.append(QUIET_PROFILE)
+            profiles.append(quiet)
         else:
             spare = 0
         neuron_profile = np.full(core.n_neurons, spare, dtype=np.int64)
         neuron_profile[:b - a] = local
         plastic = net.plastic[lo:hi][order]
+        # Every neuron starts at its model's rest (0 and 0 for LIF).
+        rest = np.array([profiles[i].rest() for i in neuron_profile], dtype=np.int64)
         cores.append(CoreImage(core, tuple(profiles), neuron_profile, table,
+                               v0=rest[:, 0], u0=rest[:, 1],
                                plastic=plastic if plastic.any() else None))
         usage.append({"n_neurons": int(b - a), "n_axons": len(srcs), "n_synapses": int(hi - lo),
                       "n_routes": int(routes_per[a:b].sum()), "n_profiles": len(used_ids)})
@@ -481,7 +505,9 @@ def _build(network, chip, net, bounds, full_at, routes_per):
                                  count=count, x=rows[:, 2].copy(), y=rows[:, 3].copy(),
                                  axon=rows[:, 4].copy(), host=rows[:, 5].copy()))
 
-    empty = CoreImage(core, (QUIET_PROFILE,), 0, SynapseTable.from_synapses(core.n_axons, []))
+    v0, u0 = quiet.rest()
+    empty = CoreImage(core, (quiet,), 0, SynapseTable.from_synapses(core.n_axons, []), v0=v0,
+                      u0=u0)
     for _ in range(n_used, chip.n_cores):
         cores.append(empty)
         routes.append(RouteTable.empty(core.n_neurons))

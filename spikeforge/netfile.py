@@ -54,6 +54,9 @@ def save_network(network, path, meta=None):
         index[id(group)] = i
         entry = {"n": group.n, "name": group.name}
         if isinstance(group, Population):
+            if group.model.name != "LIF":
+                raise ValueError(f"network files hold LIF populations; population "
+                                 f"{network.label(group)} is of {group.model.name} neurons")
             entry.update(kind="population", record=group.record,
                          profiles=[_profile_dict(p) for p in group.profiles])
             arrays[f"group{i}_neuron_profile"] = np.asarray(group.neuron_profile)

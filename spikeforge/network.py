@@ -62,8 +62,16 @@ class _Group:
         return f"{type(self).__name__}({self._n}{name})"
 
 
+def _profile_types():
+    from golden_model.adex import AdExProfile
+    from golden_model.izhikevich import IzhikevichProfile
+    return (LIFProfile, IzhikevichProfile, AdExProfile)
+
+
 class Population(_Group):
-    """``n`` LIF neurons. ``profile`` is one :class:`LIFProfile` or one per neuron.
+    """``n`` neurons. ``profile`` is one profile or one per neuron: a :class:`LIFProfile`,
+    an :class:`~golden_model.izhikevich.IzhikevichProfile` or an
+    :class:`~golden_model.adex.AdExProfile`, all of one kind (:attr:`model`).
 
     ``record=True`` sends the population's spikes to the host as well (one
     output-table entry per neuron). Profiles are kept as ``profiles`` (the
@@ -73,21 +81,28 @@ class Population(_Group):
 
     def __init__(self, n, profile, name=None, record=False):
         super().__init__(n, name)
-        if isinstance(profile, LIFProfile):
+        kinds = _profile_types()
+        if isinstance(profile, kinds):
             profiles, index = (profile,), np.zeros(self.n, dtype=np.int64)
         elif isinstance(profile, (list, tuple)):
             if len(profile) != self.n:
-                raise ValueError(f"profile must be one LIFProfile or one per neuron ({self.n}), "
+                raise ValueError(f"profile must be one profile or one per neuron ({self.n}), "
                                  f"not {len(profile)}")
             ids = {}
             for i, p in enumerate(profile):
-                if not isinstance(p, LIFProfile):
-                    raise TypeError(f"profile[{i}] must be a LIFProfile, not {p!r}")
+                if not isinstance(p, kinds):
+                    raise TypeError(f"profile[{i}] must be a LIFProfile, IzhikevichProfile or "
+                                    f"AdExProfile, not {p!r}")
+                if type(p) is not type(profile[0]):
+                    raise TypeError(f"profile[{i}] is a {type(p).__name__}, but profile[0] is "
+                                    f"a {type(profile[0]).__name__}: a population is of one "
+                                    f"model")
                 ids.setdefault(p, len(ids))
             profiles = tuple(ids)
             index = np.array([ids[p] for p in profile], dtype=np.int64)
         else:
-            raise TypeError(f"profile must be a LIFProfile or a list of them, not {profile!r}")
+            raise TypeError(f"profile must be a LIFProfile, IzhikevichProfile or AdExProfile, "
+                            f"or a list of them, not {profile!r}")
         if not isinstance(record, bool):
             raise TypeError(f"record must be a bool, not {record!r}")
         index.setflags(write=False)
@@ -96,6 +111,13 @@ class Population(_Group):
     @property
     def profiles(self):
         return self._profiles
+
+    @property
+    def model(self):
+        """The :class:`~golden_model.params.NeuronModel` of the population's neurons."""
+        from golden_model.params import NeuronModel
+        return {cls: model for cls, model in zip(_profile_types(), NeuronModel)}[
+            type(self._profiles[0])]
 
     @property
     def neuron_profile(self):

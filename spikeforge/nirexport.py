@@ -58,6 +58,9 @@ def to_nir(network, dt):
         if isinstance(group, InputPopulation):
             nodes[name] = nir.Input(input_type=np.array([group.n]))
             continue
+        if group.model.name != "LIF":
+            raise ValueError(f"NIR export writes LIF populations (as CubaLIF); population "
+                             f"{label} is of {group.model.name} neurons")
         profiles = [group.profiles[i] for i in group.neuron_profile]
         refractory = [p.refractory for p in profiles]
         if any(refractory):

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from golden_model.chip import ChipParams, simulate_chip
-from golden_model.params import CoreParams
+from golden_model.params import CoreParams, NeuronModel
 
 from .compiler import compile_network
 from .network import InputPopulation, Network, Population, Projection
@@ -50,9 +50,23 @@ def fit_chip(network, core=None, *, state_bits=24, weight_bits=None):
         if any(p.plastic for p in network.projections):
             raise ValueError("the network has plastic projections: give a core with a "
                              "learning spec (core=CoreParams(..., learning=LearningSpec(...)))")
+        models = {p.model for p in network.populations if isinstance(p, Population)}
+        if len(models) > 1:
+            names = " and ".join(sorted(m.name for m in models))
+            raise ValueError(f"the network has populations of {names} neurons; a chip's "
+                             f"cores are of one model")
+        model = models.pop() if models else NeuronModel.LIF
+        if model is not NeuronModel.LIF:
+            # The profiles carry their width.
+            widths = {q.state_bits for p in network.populations if isinstance(p, Population)
+                      for q in p.profiles}
+            if len(widths) > 1:
+                raise ValueError(f"the network's {model.name} profiles have state widths "
+                                 f"{sorted(widths)}; a chip's cores have one")
+            state_bits = widths.pop()
         core = CoreParams(n_neurons=256, n_axons=4096, n_synapses=65536,
                           max_delay=max(delays + [1]), state_bits=state_bits,
-                          weight_bits=weight_bits, n_profiles=16)
+                          weight_bits=weight_bits, n_profiles=16, neuron_model=model)
     big = compile_network(network, ChipParams(16, 16, core, n_routes=4096))
     cols = math.ceil(math.sqrt(big.n_cores_used))
     return ChipParams(math.ceil(big.n_cores_used / cols), cols, core, n_routes=4096)

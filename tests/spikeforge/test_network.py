@@ -43,12 +43,15 @@ def pops():
     (lambda: Population(3, P, name=""), ValueError,
      "name must be a non-empty string or None, not ''"),
     (lambda: InputPopulation(3, name=b"x"), TypeError, "name must be a string or None, not b'x'"),
-    (lambda: Population(3, 5), TypeError, "profile must be a LIFProfile or a list of them, not 5"),
+    (lambda: Population(3, 5), TypeError, "profile must be a LIFProfile, IzhikevichProfile or "
+     "AdExProfile, or a list of them, not 5"),
     (lambda: Population(3, None), TypeError,
-     "profile must be a LIFProfile or a list of them, not None"),
+     "profile must be a LIFProfile, IzhikevichProfile or AdExProfile, or a list of them, "
+     "not None"),
     (lambda: Population(3, [P, Q]), ValueError,
-     "profile must be one LIFProfile or one per neuron (3), not 2"),
-    (lambda: Population(3, [P, Q, "P"]), TypeError, "profile[2] must be a LIFProfile, not 'P'"),
+     "profile must be one profile or one per neuron (3), not 2"),
+    (lambda: Population(3, [P, Q, "P"]), TypeError, "profile[2] must be a LIFProfile, "
+     "IzhikevichProfile or AdExProfile, not 'P'"),
     (lambda: Population(3, P, record=1), TypeError, "record must be a bool, not 1"),
 ])
 def test_population_errors(make, exc, message):
