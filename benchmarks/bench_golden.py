@@ -59,7 +59,7 @@ from golden_model import LIFProfile, SynapseTable
 from golden_model.fixedpoint import DECAY_ONE, Overflow, Rounding, signed_max, signed_min
 from golden_model.lif import ProfileTable
 from golden_model.lif_core import step
-from golden_model.params import ResetMode
+from golden_model.params import NeuronModel, ResetMode
 from spikeforge.fastsim import FastCore, simulate_core
 
 __all__ = ["CUBA", "cuba_scaling", "build_cuba", "run_spec", "run"]
@@ -147,7 +147,7 @@ def run_spec(core, n_steps):
     """
     image = types.SimpleNamespace(
         params=types.SimpleNamespace(max_delay=core.max_delay, state_bits=core.state_bits,
-                                     acc_bits=core.acc_bits),
+                                     acc_bits=core.acc_bits, neuron_model=NeuronModel.LIF),
         synapses=core.synapses)
     table = ProfileTable.from_profiles(core.profiles).gather(core.neuron_profile)
     state = core.initial_state()
