@@ -114,3 +114,24 @@ def test_files_and_nir_take_lif_populations_only(tmp_path):
             f"NIR export writes LIF populations (as CubaLIF); population {label} is of "
             f"IZHIKEVICH neurons") + "$"):
         to_nir(net, 1e-3)
+
+
+@pytest.mark.cocotb
+def test_an_izhikevich_network_verifies_on_verilator():
+    """A recurrent network of Izhikevich neurons through the compiler onto a chip of
+    Izhikevich cores, as Verilog on Verilator: every spike the golden chip makes."""
+    from spikeforge.frontend import verify
+    rng = np.random.default_rng(6)
+    net = Network()
+    inp = net.add(InputPopulation(8, name="in"))
+    profiles = [IzhikevichProfile.from_float(*PATTERNS[name], weight_exp=4)
+                for name in ("regular_spiking", "chattering", "fast_spiking")]
+    pop = net.add(Population(24, [profiles[k % 3] for k in range(24)], name="izh"))
+    net.add(Projection.dense(inp, pop, rng.integers(-10, 60, (8, 24))))
+    net.add(Projection.dense(pop, pop, rng.integers(-20, 20, (24, 24)) *
+                             (rng.random((24, 24)) < 0.2)))
+    counts = {inp: rng.poisson(0.3, (60, 8))}
+    divergence, compiled = verify(net, counts, 60)
+    assert divergence is None
+    golden = run(net, counts, 60)
+    assert golden.spikes[pop].sum() > 30
