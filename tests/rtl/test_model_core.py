@@ -18,6 +18,7 @@ from .test_lif_core import assert_matches_golden
 @pytest.mark.parametrize("model", ["izhikevich", "adex"])
 @pytest.mark.parametrize("seed", range(3))
 def test_model_core_matches_golden(model, seed):
+    """Seed 2 builds the core with ``deep_pipeline``, as the ECP5 boards do."""
     rng = np.random.default_rng([seed, len(model)])
     params = CoreParams(n_neurons=16, n_axons=8, n_synapses=48,
                         max_delay=int(rng.integers(1, 4)),
@@ -25,7 +26,8 @@ def test_model_core_matches_golden(model, seed):
                         n_profiles=3, neuron_model=model)
     image = random_image(rng, params)
     steps = random_inputs(rng, params.n_axons, 30, rate=float(rng.choice([0.1, 0.5])))
-    result = CoreBench(LIFCore(params), stall=0.3, seed=seed).run(image, steps)
+    core = LIFCore(params, deep_pipeline=seed == 2)
+    result = CoreBench(core, stall=0.3, seed=seed).run(image, steps)
     assert_matches_golden(image, steps, result)
 
 
