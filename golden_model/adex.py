@@ -50,7 +50,8 @@ import numbers
 import numpy as np
 
 from .fixedpoint import saturate, signed_max
-from .izhikevich import frac_bits
+from .izhikevich import check_width, frac_bits
+from .izhikevich import number as _number
 from .params import check_int
 
 __all__ = ["W_EXTRA", "Coef", "AdExProfile", "REGIMES", "EXP2_TABLE", "LOG2E_Q16", "X_MIN", "X_MAX",
@@ -113,14 +114,6 @@ class Coef:
 
     def __call__(self, x):
         return (np.int64(self.m) * np.asarray(x, dtype=np.int64)) >> self.s
-
-
-def _number(name, value, positive=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, not {value!r}")
-    if positive and not value > 0:
-        raise ValueError(f"{name} must be positive, not {value}")
-    return float(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,9 +196,7 @@ class AdExProfile:
 
     def check_fits(self, core, name="profile"):
         """A profile of a core with ``CoreParams`` ``core`` has its state width."""
-        if self.state_bits != core.state_bits:
-            raise ValueError(f"{name}.state_bits must be the core's {core.state_bits}, not "
-                             f"{self.state_bits}")
+        check_width(self, core, name)
 
     @staticmethod
     def input_of(I, C, dt=0.1, state_bits=16):
@@ -214,26 +205,26 @@ class AdExProfile:
                      * (1 << frac_bits(state_bits)))
 
 
-def exp_q16(x_q):
-    """``exp(x) * 2**16`` for ``x_q = x * 2**16`` in ``[X_MIN, X_MAX]``, by the table."""
-    x_q = np.asarray(x_q, dtype=np.int64)
-    y = (x_q * LOG2E_Q16) >> 16
+def _exp2_split(x_q):
+    """``(n, p)`` with ``exp(x) = 2**n * p / 2**16``: ``n`` the integer part of
+    ``x log2 e`` and ``p`` its fraction's power of two from the table, in Q16."""
+    y = (np.asarray(x_q, dtype=np.int64) * LOG2E_Q16) >> 16
     n = y >> 16
     f = y & 0xFFFF
     k, r = f >> 10, f & 0x3FF
-    p = EXP2_TABLE[k] + (((EXP2_TABLE[k + 1] - EXP2_TABLE[k]) * r) >> 10)
+    return n, EXP2_TABLE[k] + (((EXP2_TABLE[k + 1] - EXP2_TABLE[k]) * r) >> 10)
+
+
+def exp_q16(x_q):
+    """``exp(x) * 2**16`` for ``x_q = x * 2**16`` in ``[X_MIN, X_MAX]``, by the table."""
+    n, p = _exp2_split(x_q)
     return np.where(n >= 0, p << np.maximum(n, 0), p >> np.maximum(-n, 0))
 
 
 def exp_term(x_q, kE, state_bits):
     """``kE * exp(x)`` in state units, 0 below :data:`X_MIN`, saturated above :data:`X_MAX`."""
     x_q = np.asarray(x_q, dtype=np.int64)
-    clipped = np.clip(x_q, X_MIN, X_MAX)
-    y = (clipped * LOG2E_Q16) >> 16
-    n = y >> 16
-    f = y & 0xFFFF
-    k, r = f >> 10, f & 0x3FF
-    p = EXP2_TABLE[k] + (((EXP2_TABLE[k + 1] - EXP2_TABLE[k]) * r) >> 10)
+    n, p = _exp2_split(np.clip(x_q, X_MIN, X_MAX))
     t = np.int64(kE.m) * p
     # n <= 17 at X_MAX, so the shift is at least -1; beyond 63 a floor shift of t (under
     # 40 bits) is its sign, as 63 gives.
@@ -249,10 +240,7 @@ def exp_max_rel_error(samples=200001):
     This is the approximation's error; the final shift into the state's units then rounds
     to its LSB, as any fixed-point value does."""
     x_q = np.unique(np.linspace(X_MIN, X_MAX, samples).round().astype(np.int64))
-    y = (x_q * LOG2E_Q16) >> 16
-    n, f = y >> 16, y & 0xFFFF
-    k, r = f >> 10, f & 0x3FF
-    p = EXP2_TABLE[k] + (((EXP2_TABLE[k + 1] - EXP2_TABLE[k]) * r) >> 10)
+    n, p = _exp2_split(x_q)
     approx = p / 65536.0 * np.exp2(n.astype(np.float64))
     exact = np.exp(x_q / 65536.0)
     return float(np.max(np.abs(approx - exact) / exact))

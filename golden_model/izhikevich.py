@@ -47,11 +47,11 @@ import numbers
 
 import numpy as np
 
-from .fixedpoint import saturate, signed_max, signed_min
+from .fixedpoint import saturate, signed_max
 from .params import check_int
 
 __all__ = ["IzhikevichProfile", "PATTERNS", "frac_bits", "izhikevich_update", "step_input",
-           "simulate_neuron", "simulate_float", "K_004", "COEF_SHIFT"]
+           "simulate_neuron", "simulate_float", "K_004", "COEF_SHIFT", "number", "check_width"]
 
 #: Fraction bits of ``a``, ``b`` and the 0.04 constant.
 COEF_SHIFT = 16
@@ -76,10 +76,21 @@ def frac_bits(state_bits):
     return state_bits - V_BITS
 
 
-def _number(name, value):
+def number(name, value, positive=False):
+    """``value`` as a float, or a sentence naming ``name`` if it is not a finite number (or,
+    with ``positive``, not above 0)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise TypeError(f"{name} must be a finite number, not {value!r}")
+    if positive and not value > 0:
+        raise ValueError(f"{name} must be positive, not {value}")
     return float(value)
+
+
+def check_width(profile, core, name):
+    """A model profile of a core with ``CoreParams`` ``core`` has the core's state width."""
+    if profile.state_bits != core.state_bits:
+        raise ValueError(f"{name}.state_bits must be the core's {core.state_bits}, not "
+                         f"{profile.state_bits}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,7 +134,7 @@ class IzhikevichProfile:
         """Round a float parameter set (mV, ms) to the nearest integers; out-of-range
         values are errors, not clipped."""
         F = frac_bits(state_bits)
-        values = {name: _number(name, value) for name, value in
+        values = {name: number(name, value) for name, value in
                   (("a", a), ("b", b), ("c", c), ("d", d), ("v_peak", v_peak), ("bias", bias))}
         coef = {n: round(values[n] * (1 << COEF_SHIFT)) for n in ("a", "b")}
         state = {n: round(values[n] * (1 << F)) for n in ("c", "d", "v_peak", "bias")}
@@ -144,9 +155,7 @@ class IzhikevichProfile:
 
     def check_fits(self, core, name="profile"):
         """A profile of a core with ``CoreParams`` ``core`` has its state width."""
-        if self.state_bits != core.state_bits:
-            raise ValueError(f"{name}.state_bits must be the core's {core.state_bits}, not "
-                             f"{self.state_bits}")
+        check_width(self, core, name)
 
     def as_float(self):
         """``(a, b, c, d, v_peak, bias)`` as the numbers the integers stand for."""
@@ -189,7 +198,7 @@ def izhikevich_update(v, u, current, a, b, c, d, v_peak, state_bits):
 def _initial(profile, v0):
     """``(v, u)`` at rest: ``v0`` (default ``c``) and ``u = b v``, in integer units."""
     F = frac_bits(profile.state_bits)
-    v = profile.c if v0 is None else round(_number("v0", v0) * (1 << F))
+    v = profile.c if v0 is None else round(number("v0", v0) * (1 << F))
     if abs(v) > signed_max(profile.state_bits):
         raise ValueError(f"v0 must fit {profile.state_bits}-bit state, not {v0}")
     return v, (profile.b * v) >> COEF_SHIFT
