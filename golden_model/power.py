@@ -156,12 +156,12 @@ def core_step_timing(image, inputs, spikes, *, deep_pipeline=False):
     counts = np.asarray(image.synapses.count, dtype=np.int64)
     tick = np.zeros(len(inputs), dtype=np.int64)
     for k, axons in enumerate(inputs):
-        taken, load, end = 0, None, 0
+        taken, free, end = 0, 0, 0      # free: the first edge the walker can load on
         for a in axons:
             c = int(counts[int(a)])
-            load = taken + 1 if load is None else max(taken + 1, load + max(last, 1))
+            load = max(taken + 1, free)
             end = max(end, load + c + DELIVERY_DRAIN_EDGES if c else load + 1)
-            last = c
+            free = load + max(c, 1)
             taken = load
         tick[k] = max(taken + 1, end) if len(axons) else 0
     busy = tick + p.n_neurons + UPDATE_EXTRA_EDGES + bool(deep_pipeline) + \

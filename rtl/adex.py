@@ -17,12 +17,13 @@ ROM. Sequence (every ``>>`` floors)::
     W   w'   = sat(w + kw * z); then the threshold and the reset
 """
 
-from amaranth import Const, Module, Mux, Signal, signed, unsigned
+from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden_model.adex import EXP2_TABLE, LOG2E_Q16, W_EXTRA, X_MAX, X_MIN
 from .fixedpoint import saturate
+from .step_unit import finish, offer, take
 
 __all__ = ["AdExUnit", "LATENCY", "CYCLES_PER_UPDATE", "adex_in_layout", "adex_out_layout",
            "coef_layout"]
@@ -82,11 +83,7 @@ class AdExUnit(wiring.Component):
         t_lo, t_hi = table[k], table[k + 1]
 
         with m.FSM():
-            with m.State("IDLE"):
-                m.d.comb += self.inp.ready.eq(1)
-                with m.If(self.inp.valid):
-                    m.d.sync += x.eq(self.inp.payload)
-                    m.next = "L"
+            take(m, self.inp, [x.eq(self.inp.payload)], "L")
             with m.State("L"):
                 m.d.comb += [mul_a.eq(x.kl.m), mul_b.eq(x.el - x.v)]
                 m.d.sync += leak.eq(coef(x.kl))
@@ -128,13 +125,7 @@ class AdExUnit(wiring.Component):
                 m.d.comb += [mul_a.eq(x.kw.m), mul_b.eq(z)]
                 w_new = saturate(x.w + coef(x.kw), S)
                 spike = v_new >= x.v_peak
-                m.d.sync += [self.out.payload.spike.eq(spike),
-                             self.out.payload.v.eq(Mux(spike, x.vr, v_new)),
-                             self.out.payload.w.eq(Mux(spike, saturate(w_new + x.b, S), w_new)),
-                             self.out.valid.eq(1)]
-                m.next = "OUT"
-            with m.State("OUT"):
-                with m.If(self.out.ready):
-                    m.d.sync += self.out.valid.eq(0)
-                    m.next = "IDLE"
+                finish(m, self.out, {"spike": spike, "v": Mux(spike, x.vr, v_new),
+                                     "w": Mux(spike, saturate(w_new + x.b, S), w_new)})
+            offer(m, self.out)
         return m

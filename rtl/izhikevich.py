@@ -18,12 +18,13 @@ Sequence (``F = S - 9``; every ``>>`` floors)::
     A   m = a * y             u = sat(u + (m >> 16)); then the threshold and the reset
 """
 
-from amaranth import Cat, Const, Module, Mux, Signal, signed
+from amaranth import Const, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden_model.izhikevich import COEF_SHIFT, K_004, frac_bits
 from .fixedpoint import saturate
+from .step_unit import finish, offer, take
 
 __all__ = ["IzhikevichUnit", "LATENCY", "CYCLES_PER_UPDATE", "izhikevich_in_layout",
            "izhikevich_out_layout"]
@@ -77,12 +78,8 @@ class IzhikevichUnit(wiring.Component):
                                 x.i)
 
         with m.FSM():
-            with m.State("IDLE"):
-                m.d.comb += self.inp.ready.eq(1)
-                with m.If(self.inp.valid):
-                    m.d.sync += [x.eq(self.inp.payload), v.eq(self.inp.payload.v),
-                                 u.eq(self.inp.payload.u)]
-                    m.next = "P1"
+            take(m, self.inp, [x.eq(self.inp.payload), v.eq(self.inp.payload.v),
+                               u.eq(self.inp.payload.u)], "P1")
             for half in (1, 2):
                 with m.State(f"P{half}"):
                     m.d.comb += [mul_k.eq(K_004), mul_x.eq(v)]
@@ -100,13 +97,7 @@ class IzhikevichUnit(wiring.Component):
                 m.d.comb += [mul_k.eq(x.a), mul_x.eq(y)]
                 u_new = saturate(u + (product >> COEF_SHIFT), S)
                 spike = v >= x.v_peak
-                m.d.sync += [self.out.payload.spike.eq(spike),
-                             self.out.payload.v.eq(Mux(spike, x.c, v)),
-                             self.out.payload.u.eq(Mux(spike, saturate(u_new + x.d, S), u_new)),
-                             self.out.valid.eq(1)]
-                m.next = "OUT"
-            with m.State("OUT"):
-                with m.If(self.out.ready):
-                    m.d.sync += self.out.valid.eq(0)
-                    m.next = "IDLE"
+                finish(m, self.out, {"spike": spike, "v": Mux(spike, x.c, v),
+                                     "u": Mux(spike, saturate(u_new + x.d, S), u_new)})
+            offer(m, self.out)
         return m
