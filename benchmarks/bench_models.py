@@ -39,28 +39,12 @@ def _params(model, **kwargs):
 
 def update_cycles(model):
     """Busy clocks per neuron of one step without input (Amaranth simulator)."""
-    from amaranth.sim import Simulator
-    from rtl.lif_core import Counter, LIFCore, Region
-    from sim.amaranth_sim import CoreBench
+    from rtl.lif_core import LIFCore
+    from sim.amaranth_sim import update_busy_cycles
     from sim.stimulus import random_image
     params = _params(model)
     image = random_image(np.random.default_rng(1), params)
-    dut = LIFCore(params)
-    bench = CoreBench(dut)
-    out = {}
-
-    async def main(ctx):
-        await bench.load(ctx, image)
-        before = await bench.debug_read(ctx, Region.COUNTER, Counter.BUSY_CYCLES)
-        await bench.run_step(ctx, [])
-        out["busy"] = await bench.debug_read(ctx, Region.COUNTER, Counter.BUSY_CYCLES) - before
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(main)
-    sim.add_testbench(bench.collect, background=True)
-    sim.run()
-    return out["busy"] / params.n_neurons
+    return update_busy_cycles(LIFCore(params), image) / params.n_neurons
 
 
 def resources(model):

@@ -14,7 +14,7 @@ from golden_model.params import Rule
 from rtl.learning import LearnKind, LearnParam, learn_addr, trace_memories
 from rtl.lif_core import Counter, Region, config_writes, signed_value, weight_value
 
-__all__ = ["CoreBench", "push"]
+__all__ = ["CoreBench", "push", "run_stream_unit", "stream_unit_timing", "update_busy_cycles"]
 
 
 async def push(ctx, port, payload=None):
@@ -207,3 +207,77 @@ class ChipBench:
         sim.run()
         out["host"] = sorted(self.host)
         return out
+
+
+def run_stream_unit(dut, payloads, *, stall=0.3, seed=1):
+    """Push ``payloads`` through a unit with ``inp`` and ``out`` streams (a neuron step
+    unit), refusing a ``stall`` fraction of output cycles; returns the output payloads, in
+    order, as Amaranth views."""
+    got = []
+
+    async def feed(ctx):
+        for payload in payloads:
+            ctx.set(dut.inp.payload, payload)
+            ctx.set(dut.inp.valid, 1)
+            await ctx.tick().until(dut.inp.ready)
+            ctx.set(dut.inp.valid, 0)
+
+    async def drain(ctx):
+        rng = np.random.default_rng(seed)
+        while len(got) < len(payloads):
+            ready = int(rng.random() > stall)
+            ctx.set(dut.out.ready, ready)
+            _, _, valid, payload = await ctx.tick().sample(dut.out.valid, dut.out.payload)
+            if valid and ready:
+                got.append(payload)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(feed)
+    sim.add_testbench(drain)
+    sim.run()
+    return got
+
+
+def stream_unit_timing(dut, payload, cycles):
+    """Offer ``payload`` again and again to a stream unit whose output is always ready, for
+    ``cycles`` clocks; returns ``(taken, offered)``: the clocks a neuron was taken on and
+    those a result was offered on."""
+    taken, offered = [], []
+
+    async def bench(ctx):
+        ctx.set(dut.out.ready, 1)
+        ctx.set(dut.inp.payload, payload)
+        ctx.set(dut.inp.valid, 1)
+        for cycle in range(cycles):
+            _, _, ready, valid = await ctx.tick().sample(dut.inp.ready, dut.out.valid)
+            if ready:
+                taken.append(cycle)
+            if valid:
+                offered.append(cycle)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    return taken, offered
+
+
+def update_busy_cycles(dut, image):
+    """Load ``image`` into core ``dut`` and run one step without input; returns the clocks
+    the core counted busy (``Counter.BUSY_CYCLES``) in that step: the update alone."""
+    bench = CoreBench(dut)
+    out = {}
+
+    async def main(ctx):
+        await bench.load(ctx, image)
+        before = await bench.debug_read(ctx, Region.COUNTER, Counter.BUSY_CYCLES)
+        await bench.run_step(ctx, [])
+        out["busy"] = await bench.debug_read(ctx, Region.COUNTER, Counter.BUSY_CYCLES) - before
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(main)
+    sim.add_testbench(bench.collect, background=True)
+    sim.run()
+    return out["busy"]

@@ -5,11 +5,11 @@ and its timing."""
 
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
 
 from golden_model.adex import REGIMES, AdExProfile, Coef, adex_update
 from golden_model.fixedpoint import signed_max
 from rtl.adex import CYCLES_PER_UPDATE, LATENCY, AdExUnit
+from sim.amaranth_sim import run_stream_unit, stream_unit_timing
 
 COEFS = ("kL", "kx", "kE", "kw", "ka")
 
@@ -60,30 +60,8 @@ def test_unit_matches_golden(S):
                        for _ in range(3))
         states.append((v, w, i))
     expected = [adex_update(v, w, i, p) for p, (v, w, i) in zip(profiles, states)]
-    dut = AdExUnit(S)
-    got = []
-
-    async def feed(ctx):
-        for p, (v, w, i) in zip(profiles, states):
-            ctx.set(dut.inp.payload, _payload(p, v, w, i))
-            ctx.set(dut.inp.valid, 1)
-            await ctx.tick().until(dut.inp.ready)
-            ctx.set(dut.inp.valid, 0)
-
-    async def drain(ctx):
-        stall = np.random.default_rng(2)
-        while len(got) < n:
-            ready = int(stall.random() > 0.3)
-            ctx.set(dut.out.ready, ready)
-            _, _, valid, payload = await ctx.tick().sample(dut.out.valid, dut.out.payload)
-            if valid and ready:
-                got.append((payload.v, payload.w, bool(payload.spike)))
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(feed)
-    sim.add_testbench(drain)
-    sim.run()
+    payloads = [_payload(p, v, w, i) for p, (v, w, i) in zip(profiles, states)]
+    got = [(o.v, o.w, bool(o.spike)) for o in run_stream_unit(AdExUnit(S), payloads, seed=2)]
     want = [(int(v), int(w), bool(s)) for v, w, s in expected]
     for k, (g, e) in enumerate(zip(got, want)):
         assert g == e, (k, profiles[k], states[k])
@@ -92,26 +70,8 @@ def test_unit_matches_golden(S):
 
 
 def test_timing():
-    dut = AdExUnit(16)
     p = AdExProfile.from_float(**REGIMES["tonic"])
-    out = {}
-
-    async def bench(ctx):
-        ctx.set(dut.out.ready, 1)
-        ctx.set(dut.inp.payload, _payload(p, p.EL, 0, 100))
-        ctx.set(dut.inp.valid, 1)
-        taken, offered = [], []
-        for cycle in range(45):
-            _, _, ready, valid = await ctx.tick().sample(dut.inp.ready, dut.out.valid)
-            if ready:
-                taken.append(cycle)
-            if valid:
-                offered.append(cycle)
-        out["taken"], out["offered"] = taken, offered
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    taken, offered = stream_unit_timing(AdExUnit(16), _payload(p, p.EL, 0, 100), 45)
+    out = {"taken": taken, "offered": offered}
     assert np.diff(out["taken"]).tolist() == [CYCLES_PER_UPDATE] * (len(out["taken"]) - 1)
     assert out["offered"][0] - out["taken"][0] == LATENCY

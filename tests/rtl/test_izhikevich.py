@@ -4,11 +4,11 @@ at 16 and 24-bit state, with output backpressure; and its timing."""
 
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
 
 from golden_model.fixedpoint import signed_max
 from golden_model.izhikevich import PATTERNS, IzhikevichProfile, izhikevich_update
 from rtl.izhikevich import CYCLES_PER_UPDATE, LATENCY, IzhikevichUnit
+from sim.amaranth_sim import run_stream_unit, stream_unit_timing
 
 
 def _cases(rng, S, n):
@@ -47,30 +47,8 @@ def test_unit_matches_golden(S):
     cases = _cases(rng, S, n)
     v, u, spike = izhikevich_update(cases["v"], cases["u"], cases["i"], cases["a"], cases["b"],
                                     cases["c"], cases["d"], cases["v_peak"], S)
-    dut = IzhikevichUnit(S)
-    got = []
-
-    async def feed(ctx):
-        for k in range(n):
-            ctx.set(dut.inp.payload, {name: int(cases[name][k]) for name in cases})
-            ctx.set(dut.inp.valid, 1)
-            await ctx.tick().until(dut.inp.ready)
-            ctx.set(dut.inp.valid, 0)
-
-    async def drain(ctx):
-        stall = np.random.default_rng(1)
-        while len(got) < n:
-            ready = int(stall.random() > 0.3)
-            ctx.set(dut.out.ready, ready)
-            _, _, valid, payload = await ctx.tick().sample(dut.out.valid, dut.out.payload)
-            if valid and ready:
-                got.append((payload.v, payload.u, payload.spike))
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(feed)
-    sim.add_testbench(drain)
-    sim.run()
+    payloads = [{name: int(cases[name][k]) for name in cases} for k in range(n)]
+    got = [(o.v, o.u, o.spike) for o in run_stream_unit(IzhikevichUnit(S), payloads, seed=1)]
     assert [g[0] for g in got] == v.tolist()
     assert [g[1] for g in got] == u.tolist()
     assert [bool(g[2]) for g in got] == spike.tolist()
@@ -78,27 +56,8 @@ def test_unit_matches_golden(S):
 
 
 def test_timing():
-    dut = IzhikevichUnit(16)
-    out = {}
-
-    async def bench(ctx):
-        ctx.set(dut.out.ready, 1)
-        ctx.set(dut.inp.payload, {"v": -65 << 7, "u": -13 << 7, "i": 10 << 7, "a": 1311,
-                                  "b": 13107, "c": -65 << 7, "d": 8 << 7, "v_peak": 30 << 7})
-        ctx.set(dut.inp.valid, 1)
-        taken, offered = [], []
-        for cycle in range(40):
-            _, _, ready, valid = await ctx.tick().sample(dut.inp.ready, dut.out.valid)
-            if ready:
-                taken.append(cycle)
-            if valid:
-                offered.append(cycle)
-        out["taken"], out["offered"] = taken, offered
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
-    taken, offered = out["taken"], out["offered"]
+    taken, offered = stream_unit_timing(
+        IzhikevichUnit(16), {"v": -65 << 7, "u": -13 << 7, "i": 10 << 7, "a": 1311,
+                             "b": 13107, "c": -65 << 7, "d": 8 << 7, "v_peak": 30 << 7}, 40)
     assert np.diff(taken).tolist() == [CYCLES_PER_UPDATE] * (len(taken) - 1)
     assert offered[0] - taken[0] == LATENCY

@@ -2,7 +2,6 @@
 files, and user errors that end in one sentence, never a traceback."""
 
 import re
-from pathlib import Path
 
 import h5py
 import nir
@@ -15,16 +14,7 @@ from spikeforge.netfile import load_network as load
 from spikeforge.nirgraph import read_nir
 from spikeforge.quantise import quantise
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nir"
-BRAILLE = FIXTURES / "nir-paper/03_rnn/braille_noDelay_noBias_subtract.nir"
-
-
-@pytest.fixture(scope="module")
-def braille(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cli") / "braille.npz"
-    assert main(["import", str(BRAILLE), "--dt", "1e-4", "--method", "euler", "--reset",
-                 "subtract", "--weight-bits", "12", "-o", str(out)]) == 0
-    return out
+from .conftest import BRAILLE, FIXTURES
 
 
 def test_import_prints_the_report_and_writes_the_network(tmp_path, capsys):

@@ -3,8 +3,6 @@ cycles and energy per core, against the golden model's own counts and properties
 busiest core's toggles and gated cycles, measured from the RTL, against the report."""
 
 import json
-import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,17 +16,7 @@ from spikeforge.network import InputPopulation, Network, Population, Projection
 from spikeforge.power import measure_toggles, power_report
 from spikeforge.simulate import run
 
-BRAILLE = Path(__file__).resolve().parents[1] / "fixtures" / "nir" / "nir-paper" / "03_rnn" / \
-    "braille_noDelay_noBias_subtract.nir"
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="module")
-def braille(tmp_path_factory):
-    out = tmp_path_factory.mktemp("power") / "braille.npz"
-    assert main(["import", str(BRAILLE), "--dt", "1e-4", "--method", "euler", "--reset",
-                 "subtract", "--weight-bits", "12", "-o", str(out)]) == 0
-    return out
 
 
 def test_power_prints_plots_and_writes_json(braille, tmp_path, capsys):
