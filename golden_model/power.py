@@ -149,6 +149,9 @@ def core_step_timing(image, inputs, spikes, *, deep_pipeline=False):
     if p.learning is not None:
         raise ValueError("core_step_timing covers cores without learning; this core has "
                          f"{p.learning.rule.name} learning")
+    if p.neuron_model.name != "LIF":
+        raise ValueError("core_step_timing covers LIF cores; this core's neurons are "
+                         f"{p.neuron_model.name}, whose step unit has a timing of its own")
     spikes = np.asarray(spikes)
     if spikes.ndim != 2 or spikes.shape[1] != p.n_neurons or len(spikes) != len(inputs):
         raise ValueError(f"spikes must be [T, n_neurons] = [{len(inputs)}, {p.n_neurons}], "

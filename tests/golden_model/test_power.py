@@ -224,3 +224,14 @@ def test_learning_updates_come_from_the_run():
     assert spikes.sum() > 0
     assert res.chip_run.learn_updates[:, 0].tolist() == (3 + spikes).tolist()
     assert counts["learning_updates"].tolist() == [3 * 25 + spikes.sum()]
+
+
+def test_cycle_model_refuses_other_neuron_models():
+    from sim.stimulus import random_image
+    params = CoreParams(n_neurons=16, n_axons=2, n_synapses=4, max_delay=1, state_bits=16,
+                        neuron_model="izhikevich")
+    image = random_image(np.random.default_rng(0), params)
+    message = ("core_step_timing covers LIF cores; this core's neurons are IZHIKEVICH, whose "
+               "step unit has a timing of its own")
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        core_step_timing(image, [[0]], np.zeros((1, 16), bool))
